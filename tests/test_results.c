@@ -1,0 +1,340 @@
+/* test_results.c - the results database: schema, logging, visibility of runs, concurrent
+ * writers, crashed runs, and refusal of files that are not (or not yet) ours. */
+#include <criterion/criterion.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "results.h"
+
+static char dir[64];
+static char path[128];
+
+static void make_temp_db_path(void) {
+    strcpy(dir, "/tmp/nnlab-results-XXXXXX");
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/results.sqlite", dir);
+}
+
+static void remove_temp_dir(void) {
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    cr_assert_eq(system(cmd), 0);
+}
+
+TestSuite(results, .init = make_temp_db_path, .fini = remove_temp_dir);
+
+/* First column of the first row of a query, as an integer (-1 when no row). */
+static long long query_int(nn_results *db, const char *sql) {
+    sqlite3_stmt *st;
+    cr_assert_eq(sqlite3_prepare_v2(results_handle(db), sql, -1, &st, NULL), SQLITE_OK, "%s: %s",
+                 sql, sqlite3_errmsg(results_handle(db)));
+    long long v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    sqlite3_finalize(st);
+    return v;
+}
+
+static nn_results *open_ok(void) {
+    nn_err err = {{0}};
+    nn_results *db = results_open(path, &err);
+    cr_assert_not_null(db, "%s", err.msg);
+    return db;
+}
+
+static int64_t begin(nn_results *db, const char *experiment, int64_t seed) {
+    nn_err err = {{0}};
+    int64_t run = results_begin_run(db,
+                                    &(nn_run_info){.chapter = "00-test", .experiment = experiment,
+                                                   .profile = "smoke", .config_json = "{\"a\":1}",
+                                                   .seed = seed},
+                                    &err);
+    cr_assert_gt(run, 0, "%s", err.msg);
+    return run;
+}
+
+Test(results, new_database_has_current_schema_and_wal) {
+    nn_results *db = open_ok();
+    cr_assert_eq(query_int(db, "PRAGMA user_version"), results_schema_version());
+    cr_assert_gt(results_schema_version(), 0);
+    cr_assert_eq(query_int(db, "SELECT count(*) FROM sqlite_master WHERE name IN ('runs', "
+                               "'epochs', 'grad_stats', 'attacks', 'timings', 'metrics', "
+                               "'confusion', 'artifacts', 'latest_runs')"),
+                 9);
+    sqlite3_stmt *st;
+    sqlite3_prepare_v2(results_handle(db), "PRAGMA journal_mode", -1, &st, NULL);
+    cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+    cr_assert_str_eq((const char *)sqlite3_column_text(st, 0), "wal");
+    sqlite3_finalize(st);
+    results_close(db);
+}
+
+Test(results, reopening_keeps_rows_and_version) {
+    nn_results *db = open_ok();
+    int64_t run = begin(db, "e", 1);
+    cr_assert_eq(results_log_metric(db, run, "acc", 0.5, NULL), 0);
+    results_close(db);
+    db = open_ok();
+    cr_assert_eq(query_int(db, "SELECT count(*) FROM metrics"), 1);
+    cr_assert_eq(query_int(db, "PRAGMA user_version"), results_schema_version());
+    results_close(db);
+}
+
+Test(results, every_kind_of_row_is_logged) {
+    nn_results *db = open_ok();
+    nn_err err = {{0}};
+    int64_t run = begin(db, "all", 7);
+    cr_assert_eq(results_log_epoch(db, run,
+                                   &(nn_epoch_row){.epoch = 1, .step = 100, .split = "test",
+                                                   .loss = 0.25, .accuracy = 0.9, .lr = 0.01,
+                                                   .seconds = 1.5},
+                                   &err),
+                 0, "%s", err.msg);
+    cr_assert_eq(results_log_grad(db, run,
+                                  &(nn_grad_row){.epoch = 0, .step = 0, .layer = 2,
+                                                 .layer_name = "dense2", .kind = "weight",
+                                                 .max_abs = 0.1, .l2 = 0.3},
+                                  &err),
+                 0, "%s", err.msg);
+    cr_assert_eq(results_log_attack(db, run,
+                                    &(nn_attack_row){.sample = 5, .source = 2, .target = 6,
+                                                     .method = "pgd", .eps = 0.1, .steps = 40,
+                                                     .success = 1, .l2 = 2.0, .linf = 0.1,
+                                                     .confidence = 0.97},
+                                    &err),
+                 0, "%s", err.msg);
+    cr_assert_eq(results_log_attack(db, run,
+                                    &(nn_attack_row){.sample = 6, .source = 2, .target = -1,
+                                                     .method = "fgsm", .success = 0},
+                                    &err),
+                 0, "%s", err.msg);
+    cr_assert_eq(results_log_timing(db, run,
+                                    &(nn_timing_row){.what = "infer", .threads = 1, .batch = 1,
+                                                     .ms_per_item = 0.4, .repeats = 100},
+                                    &err),
+                 0, "%s", err.msg);
+    cr_assert_eq(results_log_metric(db, run, "test_accuracy", 0.8, &err), 0, "%s", err.msg);
+    cr_assert_eq(results_log_metric(db, run, "test_accuracy", 0.9, &err), 0, "%s", err.msg);
+    int64_t confusion[4] = {5, 1, 2, 7};
+    cr_assert_eq(results_log_confusion(db, run, 2, confusion, &err), 0, "%s", err.msg);
+    cr_assert_eq(results_log_artifact(db, run, "model", "build/m.nnm", "abc", &err), 0, "%s",
+                 err.msg);
+    cr_assert_eq(results_finish_run(db, run, NULL, &err), 0, "%s", err.msg);
+
+    cr_assert_eq(query_int(db, "SELECT step FROM epochs WHERE split = 'test'"), 100);
+    cr_assert_eq(query_int(db, "SELECT layer FROM grad_stats WHERE kind = 'weight'"), 2);
+    cr_assert_eq(query_int(db, "SELECT count(*) FROM attacks WHERE target IS NULL"), 1);
+    cr_assert_eq(query_int(db, "SELECT steps FROM attacks WHERE method = 'pgd'"), 40);
+    cr_assert_eq(query_int(db, "SELECT repeats FROM timings"), 100);
+    cr_assert_eq(query_int(db, "SELECT count(*) FROM metrics"), 1, "a metric is kept once");
+    cr_assert_eq(query_int(db, "SELECT round(value * 10) FROM metrics"), 9);
+    cr_assert_eq(query_int(db, "SELECT count FROM confusion WHERE truth = 1 AND predicted = 0"),
+                 2);
+    cr_assert_eq(query_int(db, "SELECT count(*) FROM artifacts"), 1);
+    cr_assert_eq(query_int(db, "SELECT seed FROM runs WHERE status = 'done'"), 7);
+    cr_assert_eq(query_int(db, "SELECT finished_at IS NOT NULL FROM runs"), 1);
+    results_close(db);
+}
+
+Test(results, git_commit_comes_from_the_environment) {
+    setenv("NNLAB_GIT_COMMIT", "abc123", 1);
+    nn_results *db = open_ok();
+    begin(db, "e", 1);
+    cr_assert_eq(query_int(db, "SELECT count(*) FROM runs WHERE git_commit = 'abc123'"), 1);
+    unsetenv("NNLAB_GIT_COMMIT");
+    begin(db, "e", 2);
+    cr_assert_eq(query_int(db, "SELECT count(*) FROM runs WHERE git_commit = 'unknown'"), 1);
+    results_close(db);
+}
+
+Test(results, only_the_newest_done_run_per_experiment_and_seed_is_shown) {
+    nn_results *db = open_ok();
+    int64_t old = begin(db, "e", 1);
+    results_finish_run(db, old, NULL, NULL);
+    int64_t newer = begin(db, "e", 1);
+    results_finish_run(db, newer, NULL, NULL);
+    int64_t other_seed = begin(db, "e", 2);
+    results_finish_run(db, other_seed, NULL, NULL);
+    int64_t failed = begin(db, "e", 1);
+    results_finish_run(db, failed, "diverged", NULL);
+    begin(db, "e", 1); /* still running */
+
+    cr_assert_eq(query_int(db, "SELECT count(*) FROM latest_runs"), 2);
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT id FROM latest_runs WHERE seed = 1");
+    cr_assert_eq(query_int(db, sql), newer);
+    cr_assert_eq(query_int(db, "SELECT count(*) FROM runs WHERE status = 'failed' AND error = "
+                               "'diverged'"),
+                 1);
+    results_close(db);
+}
+
+Test(results, a_crashed_run_stays_running_keeps_its_rows_and_is_never_shown) {
+    pid_t pid = fork();
+    cr_assert_neq(pid, -1);
+    if (pid == 0) {
+        nn_results *db = results_open(path, NULL);
+        if (!db) _exit(3);
+        int64_t run = results_begin_run(db,
+                                        &(nn_run_info){.chapter = "c", .experiment = "crash",
+                                                       .profile = "smoke", .config_json = "{}"},
+                                        NULL);
+        results_log_epoch(db, run, &(nn_epoch_row){.epoch = 1, .split = "train"}, NULL);
+        results_transaction_begin(db, NULL);
+        results_log_epoch(db, run, &(nn_epoch_row){.epoch = 2, .split = "train"}, NULL);
+        abort(); /* dies inside an open transaction, without finishing the run */
+    }
+    int status;
+    waitpid(pid, &status, 0);
+    cr_assert(WIFSIGNALED(status), "the child should have crashed");
+
+    nn_results *db = open_ok();
+    cr_assert_eq(query_int(db, "SELECT count(*) FROM runs WHERE status = 'running'"), 1);
+    cr_assert_eq(query_int(db, "SELECT count(*) FROM latest_runs"), 0);
+    cr_assert_eq(query_int(db, "SELECT count(*) FROM epochs"), 1,
+                 "the committed row survives, the uncommitted one does not");
+    results_close(db);
+}
+
+/* Two processes log rows at the same moment, both with single-row commits and with
+ * transactions; no row may be lost and neither may fail with "database is locked". */
+Test(results, two_processes_writing_at_once_lose_nothing) {
+    nn_results *setup = open_ok();
+    results_close(setup);
+    enum { WRITERS = 2, ROWS = 400 };
+    pid_t pids[WRITERS];
+    for (int w = 0; w < WRITERS; w++) {
+        pids[w] = fork();
+        cr_assert_neq(pids[w], -1);
+        if (pids[w] == 0) {
+            nn_err err;
+            nn_results *db = results_open(path, &err);
+            if (!db) _exit(2);
+            int64_t run = results_begin_run(db,
+                                            &(nn_run_info){.chapter = "c", .experiment = "w",
+                                                           .profile = "smoke", .config_json = "{}",
+                                                           .seed = w},
+                                            &err);
+            if (run < 0) _exit(3);
+            for (int i = 0; i < ROWS; i++) {
+                int batched = i % 50 >= 25;
+                if (batched && i % 25 == 0 && results_transaction_begin(db, &err)) _exit(4);
+                if (results_log_epoch(db, run, &(nn_epoch_row){.epoch = i, .split = "train"},
+                                      &err))
+                    _exit(5);
+                if (batched && i % 25 == 24 && results_transaction_commit(db, &err)) _exit(6);
+            }
+            if (results_finish_run(db, run, NULL, &err)) _exit(7);
+            results_close(db);
+            _exit(0);
+        }
+    }
+    for (int w = 0; w < WRITERS; w++) {
+        int status;
+        waitpid(pids[w], &status, 0);
+        cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "writer %d failed (%d)", w,
+                  WEXITSTATUS(status));
+    }
+    nn_results *db = open_ok();
+    cr_assert_eq(query_int(db, "SELECT count(*) FROM epochs"), WRITERS * ROWS);
+    cr_assert_eq(query_int(db, "SELECT count(*) FROM latest_runs"), WRITERS);
+    results_close(db);
+}
+
+Test(results, a_file_that_is_not_a_database_is_refused_and_left_alone) {
+    FILE *f = fopen(path, "w");
+    const char *text = "this is a text file, not a database, and it is long enough to matter\n";
+    for (int i = 0; i < 100; i++) fputs(text, f);
+    fclose(f);
+    nn_err err = {{0}};
+    cr_assert_null(results_open(path, &err));
+    cr_assert(strstr(err.msg, path) != NULL, "message names the file: %s", err.msg);
+    cr_assert(strstr(err.msg, "not a database") != NULL, "%s", err.msg);
+    f = fopen(path, "r");
+    char line[128];
+    cr_assert_not_null(fgets(line, sizeof line, f));
+    cr_assert_str_eq(line, text, "the file must not be modified");
+    fclose(f);
+}
+
+Test(results, a_database_from_a_newer_nnlab_is_refused) {
+    nn_results *db = open_ok();
+    sqlite3_exec(results_handle(db), "PRAGMA user_version = 999", NULL, NULL, NULL);
+    results_close(db);
+    nn_err err = {{0}};
+    cr_assert_null(results_open(path, &err));
+    cr_assert(strstr(err.msg, "newer") != NULL, "%s", err.msg);
+}
+
+Test(results, an_unversioned_database_is_migrated_and_its_tables_kept) {
+    /* A plain SQLite file (user_version 0) with a table of its own: migration adds ours. */
+    sqlite3 *raw;
+    cr_assert_eq(sqlite3_open(path, &raw), SQLITE_OK);
+    sqlite3_exec(raw, "CREATE TABLE notes (x); INSERT INTO notes VALUES (42);", NULL, NULL, NULL);
+    sqlite3_close(raw);
+    nn_results *db = open_ok();
+    cr_assert_eq(query_int(db, "SELECT x FROM notes"), 42);
+    cr_assert_eq(query_int(db, "PRAGMA user_version"), results_schema_version());
+    results_close(db);
+}
+
+Test(results, a_failed_migration_leaves_the_old_database_untouched) {
+    /* A table named like one of ours makes version 1's CREATE fail half-way: the whole
+     * migration must roll back, leaving version 0 and the user's table. */
+    sqlite3 *raw;
+    cr_assert_eq(sqlite3_open(path, &raw), SQLITE_OK);
+    sqlite3_exec(raw, "CREATE TABLE metrics (x); INSERT INTO metrics VALUES (1);", NULL, NULL,
+                 NULL);
+    sqlite3_close(raw);
+    nn_err err = {{0}};
+    cr_assert_null(results_open(path, &err));
+    cr_assert(strstr(err.msg, "migrating to schema version 1") != NULL, "%s", err.msg);
+    cr_assert_eq(sqlite3_open(path, &raw), SQLITE_OK);
+    sqlite3_stmt *st;
+    sqlite3_prepare_v2(raw, "SELECT count(*) FROM sqlite_master WHERE name = 'runs'", -1, &st,
+                       NULL);
+    sqlite3_step(st);
+    cr_assert_eq(sqlite3_column_int(st, 0), 0, "runs was created although migration failed");
+    sqlite3_finalize(st);
+    sqlite3_close(raw);
+}
+
+Test(results, bad_run_descriptions_are_refused) {
+    nn_results *db = open_ok();
+    nn_err err = {{0}};
+    cr_assert_eq(results_begin_run(db,
+                                   &(nn_run_info){.chapter = "c", .experiment = "e",
+                                                  .profile = "smoke", .config_json = "{not json"},
+                                   &err),
+                 -1);
+    cr_assert(strstr(err.msg, path) != NULL, "%s", err.msg);
+    cr_assert_eq(results_begin_run(db,
+                                   &(nn_run_info){.chapter = "c", .experiment = "e",
+                                                  .profile = "smoke", .config_json = "{}",
+                                                  .seed = -1},
+                                   &err),
+                 -1);
+    cr_assert_eq(results_begin_run(db, &(nn_run_info){.chapter = "c"}, &err), -1);
+    cr_assert_eq(results_finish_run(db, 12345, NULL, &err), -1);
+    cr_assert(strstr(err.msg, "12345") != NULL, "%s", err.msg);
+    cr_assert_eq(query_int(db, "SELECT count(*) FROM runs"), 0);
+    results_close(db);
+}
+
+Test(results, an_unopenable_path_gives_a_clear_error) {
+    nn_err err = {{0}};
+    cr_assert_null(results_open("/nonexistent-dir/sub/results.sqlite", &err));
+    cr_assert(strstr(err.msg, "/nonexistent-dir/sub/results.sqlite") != NULL, "%s", err.msg);
+}
+
+Test(results, transactions_must_pair) {
+    nn_results *db = open_ok();
+    nn_err err = {{0}};
+    cr_assert_eq(results_transaction_commit(db, &err), -1);
+    cr_assert_eq(results_transaction_begin(db, &err), 0, "%s", err.msg);
+    cr_assert_eq(results_transaction_begin(db, &err), -1);
+    cr_assert_eq(results_transaction_commit(db, &err), 0, "%s", err.msg);
+    results_close(db);
+}
