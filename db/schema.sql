@@ -107,3 +107,16 @@ WHERE r.status = 'done'
   AND r.id = (SELECT max(id) FROM runs AS n
               WHERE n.chapter = r.chapter AND n.experiment = r.experiment
                 AND n.seed = r.seed AND n.status = 'done');
+
+-- Shorthands for report queries: the rows of the runs that latest_runs shows.
+CREATE VIEW latest_metrics AS
+SELECT r.chapter, r.experiment, r.seed, m.run_id, m.name, m.value
+FROM latest_runs AS r JOIN metrics AS m ON m.run_id = r.id;
+
+CREATE VIEW latest_epochs AS
+SELECT r.chapter, r.experiment, r.seed, e.*
+FROM latest_runs AS r JOIN epochs AS e ON e.run_id = r.id;
+
+CREATE VIEW latest_grad_stats AS
+SELECT r.chapter, r.experiment, r.seed, g.*
+FROM latest_runs AS r JOIN grad_stats AS g ON g.run_id = r.id;

@@ -61,8 +61,9 @@ Test(results, new_database_has_current_schema_and_wal) {
     cr_assert_gt(results_schema_version(), 0);
     cr_assert_eq(query_int(db, "SELECT count(*) FROM sqlite_master WHERE name IN ('runs', "
                                "'epochs', 'grad_stats', 'attacks', 'timings', 'metrics', "
-                               "'confusion', 'artifacts', 'latest_runs')"),
-                 9);
+                               "'confusion', 'artifacts', 'latest_runs', 'latest_metrics', "
+                               "'latest_epochs', 'latest_grad_stats')"),
+                 12);
     sqlite3_stmt *st;
     sqlite3_prepare_v2(results_handle(db), "PRAGMA journal_mode", -1, &st, NULL);
     cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
