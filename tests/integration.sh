@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# integration.sh - the whole pipeline on the smoke profile, from an empty database, with
+# assertions on what it produced. Run by `make check` (after the unit tests).
+#
+# Checks: every experiment finished ('done', none left 'running'); the HTML is one
+# self-contained file with the figures embedded and math as MathML; the HTML and the PDF
+# both hold the numbers the database holds; a second `make` has nothing to do; the same
+# seed gives bit-identical rows; a bad placeholder fails the build naming file and line.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+OUT=build/itest
+DB=$OUT/results.sqlite
+HTML=$OUT/report/report.html
+PDF=$OUT/report/report.pdf
+failures=0 passes=0
+
+pass() { passes=$((passes + 1)); echo "  ok   $*"; }
+fail() { failures=$((failures + 1)); echo "  FAIL $*" >&2; }
+check() { local what=$1; shift; if "$@"; then pass "$what"; else fail "$what"; fi; }
+q() { sqlite3 -batch -noheader "$DB" "$1"; }
+
+echo "integration: smoke pipeline from an empty database in $OUT"
+rm -rf "$OUT"
+make --no-print-directory PROFILE=smoke OUT="$OUT" report-files >"$OUT.log" 2>&1 || {
+    tail -n 40 "$OUT.log" >&2
+    echo "integration: the smoke pipeline failed (log: $OUT.log)" >&2
+    echo "0 passed, 1 failed"
+    exit 1
+}
+
+check "database exists" test -s "$DB"
+check "every run finished" test "$(q "SELECT count(*) FROM runs WHERE status != 'done'")" = 0
+chapters=$(ls -d chapters/*/ | wc -l)
+check "every chapter has done runs" \
+    test "$(q "SELECT count(DISTINCT chapter) FROM latest_runs")" = "$chapters"
+check "epochs were logged" test "$(q "SELECT count(*) FROM epochs")" -gt 0
+check "gradient statistics were logged" test "$(q "SELECT count(*) FROM grad_stats")" -gt 0
+
+check "HTML report exists" test -s "$HTML"
+check "PDF report exists" test -s "$PDF"
+check "PDF is a PDF" grep -q '^%PDF' "$PDF"
+check "HTML embeds its figures" grep -q 'data:image/svg+xml' "$HTML"
+check "HTML loads nothing over the network" bash -c "! grep -Eq '(src|href)=\"https?://[^\"]*\\.(js|css|svg|png)' '$HTML'"
+check "HTML renders math as MathML" grep -q '<math' "$HTML"
+check "HTML has a bibliography" grep -q 'id="refs"' "$HTML"
+check "HTML numbers its figures" grep -q 'Figure 1' "$HTML"
+
+# The numbers in the report are the numbers in the database: take the intro chapter's
+# headline value straight from the database and look for it in both outputs.
+acc=$(q "SELECT printf('%.2f', 100 * avg(m.value)) FROM metrics m JOIN latest_runs r ON r.id = m.run_id
+         WHERE r.chapter = '00-intro' AND r.experiment = 'mlp' AND m.name = 'test_accuracy'")
+check "the database has the intro's accuracy ($acc)" test -n "$acc"
+check "HTML shows the accuracy $acc" grep -q -- "$acc" "$HTML"
+pdftotext "$PDF" "$OUT/report.txt"
+check "PDF shows the accuracy $acc" grep -q -- "$acc" "$OUT/report.txt"
+check "PDF has a table of contents" grep -q 'Contents' "$OUT/report.txt"
+
+# Nothing changed, so nothing may run again.
+if make --no-print-directory -q PROFILE=smoke OUT="$OUT" report-files; then
+    pass "a second make has nothing to do"
+else
+    fail "a second make would redo work: $(make -n PROFILE=smoke OUT="$OUT" report-files | head -3)"
+fi
+
+# Same seed, same numbers: run the intro experiment twice into fresh databases.
+for i in 1 2; do
+    rm -f "$OUT/repro$i.sqlite"*
+    build/release/bin/00-intro --db "$OUT/repro$i.sqlite" --profile smoke --seed 7 \
+        --threads 2 >/dev/null 2>&1
+done
+dump() {
+    sqlite3 -batch "$1" "SELECT r.experiment, e.epoch, e.step, e.split, quote(e.loss), quote(e.accuracy)
+        FROM epochs e JOIN runs r ON r.id = e.run_id ORDER BY e.rowid;
+        SELECT r.experiment, g.epoch, g.layer, g.kind, quote(g.max_abs), quote(g.l2)
+        FROM grad_stats g JOIN runs r ON r.id = g.run_id ORDER BY g.rowid;"
+}
+if [[ -n "$(dump "$OUT/repro1.sqlite")" && "$(dump "$OUT/repro1.sqlite")" == "$(dump "$OUT/repro2.sqlite")" ]]; then
+    pass "same seed and threads give bit-identical rows"
+else
+    fail "same seed gave different rows"
+fi
+
+# A placeholder whose query returns nothing fails the build, naming file, line and SQL.
+bad=$OUT/bad-chapter.md
+printf 'Fine line.\nAccuracy {{ SELECT value FROM metrics WHERE name = %s }}.\n' "'nope'" >"$bad"
+if msg=$(build/release/bin/fill --db "$DB" "$bad" 2>&1 >/dev/null); then
+    fail "an empty placeholder was accepted"
+else
+    check "an empty placeholder names file:line ($msg)" grep -q "bad-chapter.md:2" <<<"$msg"
+fi
+
+echo "integration: $passes passed, $failures failed"
+[[ $failures -eq 0 ]]
