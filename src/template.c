@@ -76,6 +76,7 @@ static int fail_sql(filler *f, int line, const char *sql, const char *fmt, ...) 
         flat[n++] = *s;
     }
     flat[n] = '\0';
+    if (n == 0) return nn_fail(f->err, "%s:%d: %s", f->source, line, problem);
     return nn_fail(f->err, "%s:%d: %s: %s", f->source, line, problem, flat);
 }
 
@@ -543,6 +544,8 @@ static void code_span(filler *f) {
             const char *r = q + 1;
             while (r < f->end && (*r == ' ' || *r == '\t')) r++;
             if (r >= f->end || *r == '\n') break; /* blank line: the paragraph ended */
+            fence fc;
+            if (parse_fence(q + 1, f->end, &fc)) break; /* a fence starts a new block */
         }
         if (*q == '`') {
             size_t m = run_length(q, f->end, '`');
