@@ -1,0 +1,78 @@
+/* fill.c - replace a chapter's SQL placeholders with values from the results database.
+ *
+ *     fill --db db/results.sqlite chapters/01-mnist/chapter.md > build/md/01-mnist.md
+ *
+ * The database is opened read-only and never created. Nothing is written to stdout unless
+ * the whole chapter filled, so a failure cannot leave a half-written chapter behind.
+ * The syntax is in src/template.h and docs/templates.md. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "template.h"
+
+static void usage(FILE *to, const char *prog) {
+    fprintf(to,
+            "usage: %s --db RESULTS.sqlite TEMPLATE.md > OUT.md\n"
+            "\n"
+            "Fill the SQL placeholders of a chapter template from the results database and\n"
+            "write the Markdown to standard output.\n"
+            "\n"
+            "  {{ SELECT ... }}             one value (one row, one column, not NULL)\n"
+            "  ```{.sql-table caption=\"...\"} a pipe table from one SELECT (closing ```)\n"
+            "  \\{{                          a literal {{\n"
+            "Code blocks and `code spans` are copied untouched.\n"
+            "\n"
+            "options:\n"
+            "  -d, --db PATH   the results database (opened read-only; must exist)\n"
+            "  -h, --help      show this help\n"
+            "\n"
+            "Exit status: 0 on success, 1 when the template cannot be filled, 2 on bad usage.\n",
+            prog);
+}
+
+int main(int argc, char **argv) {
+    static const struct option options[] = {
+        {"db", required_argument, NULL, 'd'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *db_path = NULL;
+    int c;
+    while ((c = getopt_long(argc, argv, "d:h", options, NULL)) != -1) {
+        switch (c) {
+        case 'd':
+            db_path = optarg;
+            break;
+        case 'h':
+            usage(stdout, argv[0]);
+            return 0;
+        default:
+            fprintf(stderr, "Try 'fill --help'.\n");
+            return 2;
+        }
+    }
+    if (!db_path) {
+        fprintf(stderr, "fill: --db is required\nTry 'fill --help'.\n");
+        return 2;
+    }
+    if (argc - optind != 1) {
+        fprintf(stderr, "fill: expected one template file, got %d\nTry 'fill --help'.\n",
+                argc - optind);
+        return 2;
+    }
+
+    nn_err err = {{0}};
+    sqlite3 *db;
+    if (template_open_db(db_path, &db, &err) < 0) {
+        fprintf(stderr, "fill: %s\n", err.msg);
+        return 1;
+    }
+    int rc = template_fill_file(db, argv[optind], stdout, &err);
+    sqlite3_close(db);
+    if (rc < 0) {
+        fprintf(stderr, "fill: %s\n", err.msg);
+        return 1;
+    }
+    return 0;
+}
