@@ -205,6 +205,7 @@ int nn_model_build(nn_model *m, int max_batch, nn_err *err) {
 }
 
 void nn_model_init(nn_model *m, nn_init kind, nn_rng *rng) {
+    if (!m->built) return; /* nothing to initialise yet */
     for (int i = 0; i < m->n_layers; i++) {
         layer *l = &m->layers[i];
         if (l->kind == LAYER_DENSE) {

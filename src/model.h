@@ -70,7 +70,8 @@ void nn_add_activation(nn_model *m, nn_activation kind);
  * samples. Reports the first error recorded while adding layers. Call once. */
 int nn_model_build(nn_model *m, int max_batch, nn_err *err);
 /* Initialises every weight with `kind`, drawing from rng in layer order, and sets every bias
- * to 0. Fan-in/fan-out of a dense layer are its in and out sizes. */
+ * to 0. Fan-in/fan-out of a dense layer are its in and out sizes. Does nothing before
+ * nn_model_build. */
 void nn_model_init(nn_model *m, nn_init kind, nn_rng *rng);
 void nn_model_free(nn_model *m);
 
