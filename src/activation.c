@@ -1,0 +1,105 @@
+/* activation.c - activation functions, forward and backward (see layers.h).
+ *
+ * Elementwise kinds are simple loops over n*dim values, so y == x and dx == dy (in place)
+ * are fine. Each backward uses whichever of x or y gives the cheapest derivative:
+ * tanh and sigmoid from y, ReLU from x (x > 0, the same mask as y > 0), LeCun's tanh from x
+ * (its linear term means y does not determine tanh(2x/3)), softmax from y. */
+#include <math.h>
+#include <stddef.h>
+
+#include "layers.h"
+
+/* LeCun's constants: f(x) = A tanh(B x) + C x, chosen so that f(+-1) ~ +-1. */
+#define LECUN_A 1.7159f
+#define LECUN_B (2.0f / 3.0f)
+#define LECUN_C 0.01f
+
+const char *activation_name(nn_activation kind) {
+    switch (kind) {
+    case NN_RELU: return "relu";
+    case NN_TANH: return "tanh";
+    case NN_SIGMOID: return "sigmoid";
+    case NN_LECUN_TANH: return "lecun_tanh";
+    case NN_SOFTMAX: return "softmax";
+    }
+    return "unknown";
+}
+
+/* Sigmoid without overflow: for x < 0, exp(-x) could overflow, so use e^x / (1 + e^x). */
+static inline float sigmoid(float x) {
+    if (x >= 0) return 1.0f / (1.0f + expf(-x));
+    float e = expf(x);
+    return e / (1.0f + e);
+}
+
+static void softmax_rows(float *y, const float *x, int n, int dim) {
+    for (int i = 0; i < n; i++) {
+        const float *xr = x + (size_t)i * dim;
+        float *yr = y + (size_t)i * dim;
+        /* Subtracting the row max makes every exponent <= 0: no overflow, and the largest
+         * term is exactly 1, so the sum is >= 1 and the division is safe. */
+        float m = xr[0];
+        for (int j = 1; j < dim; j++) m = xr[j] > m ? xr[j] : m;
+        float s = 0;
+        for (int j = 0; j < dim; j++) {
+            yr[j] = expf(xr[j] - m);
+            s += yr[j];
+        }
+        float inv = 1.0f / s;
+        for (int j = 0; j < dim; j++) yr[j] *= inv;
+    }
+}
+
+void activation_forward(nn_activation kind, float *y, const float *x, int n, int dim) {
+    size_t len = (size_t)n * dim;
+    switch (kind) {
+    case NN_RELU:
+        for (size_t i = 0; i < len; i++) y[i] = x[i] > 0 ? x[i] : 0.0f;
+        break;
+    case NN_TANH:
+        for (size_t i = 0; i < len; i++) y[i] = tanhf(x[i]);
+        break;
+    case NN_SIGMOID:
+        for (size_t i = 0; i < len; i++) y[i] = sigmoid(x[i]);
+        break;
+    case NN_LECUN_TANH:
+        for (size_t i = 0; i < len; i++) y[i] = LECUN_A * tanhf(LECUN_B * x[i]) + LECUN_C * x[i];
+        break;
+    case NN_SOFTMAX:
+        softmax_rows(y, x, n, dim);
+        break;
+    }
+}
+
+void activation_backward(nn_activation kind, float *dx, const float *dy, const float *x,
+                         const float *y, int n, int dim) {
+    size_t len = (size_t)n * dim;
+    switch (kind) {
+    case NN_RELU:
+        for (size_t i = 0; i < len; i++) dx[i] = x[i] > 0 ? dy[i] : 0.0f;
+        break;
+    case NN_TANH:
+        for (size_t i = 0; i < len; i++) dx[i] = dy[i] * (1.0f - y[i] * y[i]);
+        break;
+    case NN_SIGMOID:
+        for (size_t i = 0; i < len; i++) dx[i] = dy[i] * y[i] * (1.0f - y[i]);
+        break;
+    case NN_LECUN_TANH:
+        for (size_t i = 0; i < len; i++) {
+            float t = tanhf(LECUN_B * x[i]);
+            dx[i] = dy[i] * (LECUN_A * LECUN_B * (1.0f - t * t) + LECUN_C);
+        }
+        break;
+    case NN_SOFTMAX:
+        /* dx_j = y_j (dy_j - sum_k dy_k y_k): the Jacobian diag(y) - y y^T applied to dy.
+         * The dot product is taken before any write, so dx may alias dy. */
+        for (int i = 0; i < n; i++) {
+            const float *yr = y + (size_t)i * dim, *dyr = dy + (size_t)i * dim;
+            float *dxr = dx + (size_t)i * dim;
+            float dot = 0;
+            for (int j = 0; j < dim; j++) dot += dyr[j] * yr[j];
+            for (int j = 0; j < dim; j++) dxr[j] = yr[j] * (dyr[j] - dot);
+        }
+        break;
+    }
+}
