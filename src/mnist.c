@@ -26,7 +26,8 @@ static uint32_t be32(const uint8_t *p) {
 static int idx_parse(const char *path, const uint8_t *buf, size_t len, int ndim, uint32_t *dims,
                      nn_err *err) {
     uint32_t want = 0x00000800u | (uint32_t)ndim;
-    if (len < 4) return nn_fail(err, "%s: truncated: %zu bytes, too short for an IDX header", path, len);
+    if (len < 4)
+        return nn_fail(err, "%s: truncated: %zu bytes, too short for an IDX header", path, len);
     uint32_t magic = be32(buf);
     if ((magic & 0xffffff00u) != 0x00000800u)
         return nn_fail(err, "%s: bad magic 0x%08x, expected 0x%08x (IDX of unsigned bytes)", path,
@@ -38,11 +39,11 @@ static int idx_parse(const char *path, const uint8_t *buf, size_t len, int ndim,
     if (len < header)
         return nn_fail(err, "%s: truncated: %zu bytes, the header alone needs %zu", path, len,
                        header);
-    /* The product of the sizes may exceed 64 bits for a hostile header; stop as soon as it
-     * exceeds what the file holds, which is all we need to know. */
+    /* The product of the sizes may exceed 64 bits for a hostile header, so it is computed
+     * with overflow checks; nothing is allocated from it until it matches the file. */
     size_t have = len - header;
     uint64_t need = 1;
-    int more_than_file = 0;
+    int overflow = 0;
     char shape[64] = "";
     for (int k = 0; k < ndim; k++) {
         dims[k] = be32(buf + 4 + 4 * k);
@@ -51,15 +52,14 @@ static int idx_parse(const char *path, const uint8_t *buf, size_t len, int ndim,
             return nn_fail(err, "%s: dimension %d is too large (%u)", path, k, dims[k]);
         size_t used = strlen(shape);
         snprintf(shape + used, sizeof shape - used, "%s%u", k ? "x" : "", dims[k]);
-        if (need > have / dims[k]) more_than_file = 1;
-        else need *= dims[k];
+        overflow |= __builtin_mul_overflow(need, (uint64_t)dims[k], &need);
     }
-    if (more_than_file)
-        return nn_fail(err, "%s: truncated: the header claims %s bytes of data, the file has %zu",
-                       path, shape, have);
+    if (overflow)
+        return nn_fail(err, "%s: truncated: the header claims %s bytes of data (over 2^64), "
+                            "the file has %zu", path, shape, have);
     if (need > have)
-        return nn_fail(err, "%s: truncated: the header claims %s = %llu bytes of data, the file has %zu",
-                       path, shape, (unsigned long long)need, have);
+        return nn_fail(err, "%s: truncated: the header claims %s = %llu bytes of data, the file "
+                            "has %zu", path, shape, (unsigned long long)need, have);
     if (need < have)
         return nn_fail(err, "%s: %zu bytes of data, but the header (%s) describes %llu", path,
                        have, shape, (unsigned long long)need);
