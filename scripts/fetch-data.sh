@@ -122,7 +122,10 @@ fetch_cifar10() {
         if [[ "$f" == *.bin && -f "$shared/cifar-10/$f.xz" ]]; then
             command -v xz >/dev/null || die "xz not found (install xz-utils)"
             say "decompressing $shared/cifar-10/$f.xz"
-            xz -dc "$shared/cifar-10/$f.xz" > "$tmp" || { rm -f "$tmp"; die "$shared/cifar-10/$f.xz: cannot decompress"; }
+            if ! xz -dc "$shared/cifar-10/$f.xz" > "$tmp"; then
+                rm -f "$tmp"
+                die "$shared/cifar-10/$f.xz: cannot decompress (damaged copy?)"
+            fi
         elif [[ "$f" == *.txt && -f "$shared/cifar-10/$f" ]]; then
             cat "$shared/cifar-10/$f" > "$tmp"
         else

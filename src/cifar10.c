@@ -33,16 +33,18 @@ static int append_batch(const char *path, nn_images *out, nn_err *err) {
     if (io_read_file(path, CIFAR_MAX_BYTES, &buf, &len, err) != 0) return -1;
     if (len == 0 || len % CIFAR_RECORD != 0) {
         free(buf);
-        return nn_fail(err, "%s: length %zu is not a whole number of %d-byte records "
-                            "(truncated or not a CIFAR-10 batch)", path, len, CIFAR_RECORD);
+        return nn_fail(err,
+                       "%s: length %zu is not a whole number of %d-byte records "
+                       "(truncated or not a CIFAR-10 batch)",
+                       path, len, CIFAR_RECORD);
     }
     size_t count = len / CIFAR_RECORD;
     for (size_t i = 0; i < count; i++) {
         unsigned label = buf[i * CIFAR_RECORD];
         if (label >= CIFAR_CLASSES) {
             free(buf);
-            return nn_fail(err, "%s: label %u in record %zu is out of range 0..%d", path, label,
-                           i, CIFAR_CLASSES - 1);
+            return nn_fail(err, "%s: label %u in record %zu is out of range 0..%d", path, label, i,
+                           CIFAR_CLASSES - 1);
         }
     }
     size_t n = (size_t)out->n;
@@ -90,7 +92,8 @@ int cifar10_load_split(const char *data_dir, const char *split, nn_images *out, 
     int nbatches;
     if (strcmp(split, "train") == 0) {
         nbatches = MAX_BATCHES;
-        for (int k = 0; k < nbatches; k++) snprintf(names[k], sizeof names[k], "data_batch_%d.bin", k + 1);
+        for (int k = 0; k < nbatches; k++)
+            snprintf(names[k], sizeof names[k], "data_batch_%d.bin", k + 1);
     } else if (strcmp(split, "test") == 0) {
         nbatches = 1;
         snprintf(names[0], sizeof names[0], "test_batch.bin");

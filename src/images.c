@@ -32,8 +32,13 @@ int images_subset(const nn_images *src, size_t first, size_t count, nn_images *d
     }
     memcpy(pixels, src->pixels + first * stride, count * stride);
     memcpy(labels, src->labels + first, count);
-    *dst = (nn_images){.n = (int)count, .c = src->c, .h = src->h, .w = src->w,
-                       .pixels = pixels, .labels = labels, .classes = src->classes};
+    *dst = (nn_images){.n = (int)count,
+                       .c = src->c,
+                       .h = src->h,
+                       .w = src->w,
+                       .pixels = pixels,
+                       .labels = labels,
+                       .classes = src->classes};
     return 0;
 }
 
@@ -43,5 +48,6 @@ void images_to_float(const nn_images *im, size_t first, size_t count, float *out
     const uint8_t *p = im->pixels + first * stride;
     /* Multiplying by a constant reciprocal would be faster but not exact; x/255.0f is the
      * correctly rounded value, the same as NumPy's x / np.float32(255). */
-    for (size_t i = 0; i < count * stride; i++) out[i] = (float)p[i] / 255.0f;
+    for (size_t i = 0; i < count * stride; i++)
+        out[i] = (float)p[i] / 255.0f;
 }

@@ -164,7 +164,8 @@ int io_read_file(const char *path, size_t max_bytes, uint8_t **data, size_t *len
         return nn_fail(err, "%s: out of memory (%zu bytes)", path, size + 1);
     }
     memcpy(buf, magic, got_magic);
-    size_t got = got_magic + (size > got_magic ? fread(buf + got_magic, 1, size - got_magic, f) : 0);
+    size_t got =
+        got_magic + (size > got_magic ? fread(buf + got_magic, 1, size - got_magic, f) : 0);
     int read_failed = ferror(f);
     fclose(f);
     if (read_failed || got != size) {

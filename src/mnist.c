@@ -55,14 +55,18 @@ static int idx_parse(const char *path, const uint8_t *buf, size_t len, int ndim,
         overflow |= __builtin_mul_overflow(need, (uint64_t)dims[k], &need);
     }
     if (overflow)
-        return nn_fail(err, "%s: truncated: the header claims %s bytes of data (over 2^64), "
-                            "the file has %zu", path, shape, have);
+        return nn_fail(err,
+                       "%s: truncated: the header claims %s bytes of data (over 2^64), "
+                       "the file has %zu",
+                       path, shape, have);
     if (need > have)
-        return nn_fail(err, "%s: truncated: the header claims %s = %llu bytes of data, the file "
-                            "has %zu", path, shape, (unsigned long long)need, have);
+        return nn_fail(err,
+                       "%s: truncated: the header claims %s = %llu bytes of data, the file "
+                       "has %zu",
+                       path, shape, (unsigned long long)need, have);
     if (need < have)
-        return nn_fail(err, "%s: %zu bytes of data, but the header (%s) describes %llu", path,
-                       have, shape, (unsigned long long)need);
+        return nn_fail(err, "%s: %zu bytes of data, but the header (%s) describes %llu", path, have,
+                       shape, (unsigned long long)need);
     return 0;
 }
 
@@ -101,21 +105,29 @@ int mnist_load(const char *images_path, const char *labels_path, nn_images *out,
             unsigned bad = labels[i];
             free(pixels);
             free(labels);
-            return nn_fail(err, "%s: label %u at index %u is out of range 0..%d", labels_path,
-                           bad, i, MNIST_CLASSES - 1);
+            return nn_fail(err, "%s: label %u at index %u is out of range 0..%d", labels_path, bad,
+                           i, MNIST_CLASSES - 1);
         }
     }
-    *out = (nn_images){.n = (int)idims[0], .c = 1, .h = (int)idims[1], .w = (int)idims[2],
-                       .pixels = pixels, .labels = labels, .classes = MNIST_CLASSES};
+    *out = (nn_images){.n = (int)idims[0],
+                       .c = 1,
+                       .h = (int)idims[1],
+                       .w = (int)idims[2],
+                       .pixels = pixels,
+                       .labels = labels,
+                       .classes = MNIST_CLASSES};
     return 0;
 }
 
 int mnist_load_split(const char *data_dir, const char *split, nn_images *out, nn_err *err) {
     memset(out, 0, sizeof *out);
     const char *prefix;
-    if (strcmp(split, "train") == 0) prefix = "train";
-    else if (strcmp(split, "test") == 0) prefix = "t10k";
-    else return nn_fail(err, "mnist: unknown split '%s' (train or test)", split);
+    if (strcmp(split, "train") == 0)
+        prefix = "train";
+    else if (strcmp(split, "test") == 0)
+        prefix = "t10k";
+    else
+        return nn_fail(err, "mnist: unknown split '%s' (train or test)", split);
     char dir[4096], name[64], images[4096], labels[4096];
     if (snprintf(dir, sizeof dir, "%s/mnist", data_dir) >= (int)sizeof dir)
         return nn_fail(err, "%s/mnist: path too long", data_dir);

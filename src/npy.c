@@ -66,7 +66,8 @@ static int parse_string(cursor *c, char *out, size_t cap) {
             return nn_fail(c->err, "%s: malformed .npy header: unexpected string", c->name);
         out[n++] = *c->p++;
     }
-    if (c->p >= c->end) return nn_fail(c->err, "%s: malformed .npy header: unterminated string", c->name);
+    if (c->p >= c->end)
+        return nn_fail(c->err, "%s: malformed .npy header: unterminated string", c->name);
     c->p++;
     out[n] = '\0';
     return 0;
@@ -93,13 +94,15 @@ static int parse_bool(cursor *c, int *value) {
 static int parse_size(cursor *c, size_t *value) {
     skip_space(c);
     if (c->p >= c->end || *c->p < '0' || *c->p > '9')
-        return nn_fail(c->err, "%s: malformed .npy header: shape entries must be non-negative "
-                               "integers", c->name);
+        return nn_fail(c->err,
+                       "%s: malformed .npy header: shape entries must be non-negative integers",
+                       c->name);
     size_t v = 0;
     while (c->p < c->end && *c->p >= '0' && *c->p <= '9') {
         size_t d = (size_t)(*c->p - '0');
         if (v > (SIZE_MAX - d) / 10)
-            return nn_fail(c->err, "%s: absurd shape in .npy header (dimension overflows)", c->name);
+            return nn_fail(c->err, "%s: absurd shape in .npy header (dimension overflows)",
+                           c->name);
         v = v * 10 + d;
         c->p++;
     }
@@ -135,8 +138,9 @@ static int parse_shape(cursor *c, npy_array *a) {
     }
     /* In Python "(3)" is the integer 3, not a tuple, and numpy rejects it. */
     if (a->ndim == 1 && !trailing_comma)
-        return nn_fail(c->err, "%s: malformed .npy header: shape (n) is not a tuple; numpy "
-                               "writes (n,)", c->name);
+        return nn_fail(c->err,
+                       "%s: malformed .npy header: shape (n) is not a tuple; numpy writes (n,)",
+                       c->name);
     return 0;
 }
 
@@ -150,8 +154,9 @@ static int parse_descr(cursor *c, npy_array *a) {
     else if (!strcmp(descr, "<f4"))
         a->dtype = NPY_F32;
     else
-        return nn_fail(c->err, "%s: unsupported .npy dtype '%s' (only '|u1' uint8 and '<f4' "
-                               "little-endian float32)", c->name, descr);
+        return nn_fail(c->err,
+                       "%s: unsupported .npy dtype '%s' (only '|u1' uint8 and '<f4' float32)",
+                       c->name, descr);
     return 0;
 }
 
@@ -182,22 +187,29 @@ static int parse_dict(cursor *c, npy_array *a) {
             return nn_fail(c->err, "%s: malformed .npy header: unexpected key '%s'", c->name, key);
         }
         if (rc != 0) return -1;
-        if (*seen) return nn_fail(c->err, "%s: malformed .npy header: key '%s' twice", c->name, key);
+        if (*seen)
+            return nn_fail(c->err, "%s: malformed .npy header: key '%s' twice", c->name, key);
         *seen = 1;
         skip_space(c);
-        if (c->p < c->end && *c->p == ',') c->p++;
+        if (c->p < c->end && *c->p == ',')
+            c->p++;
         else if (c->p >= c->end || *c->p != '}')
             return nn_fail(c->err, "%s: malformed .npy header: expected ',' or '}'", c->name);
     }
     skip_space(c);
     if (c->p != c->end)
-        return nn_fail(c->err, "%s: malformed .npy header: unexpected text after the dict", c->name);
+        return nn_fail(c->err, "%s: malformed .npy header: unexpected text after the dict",
+                       c->name);
     if (!have_descr || !have_order || !have_shape)
         return nn_fail(c->err, "%s: malformed .npy header: missing key '%s'", c->name,
-                       !have_descr ? "descr" : !have_order ? "fortran_order" : "shape");
+                       !have_descr   ? "descr"
+                       : !have_order ? "fortran_order"
+                                     : "shape");
     if (fortran)
-        return nn_fail(c->err, "%s: .npy array is in Fortran order; only C order is supported "
-                               "(save np.ascontiguousarray(a))", c->name);
+        return nn_fail(c->err,
+                       "%s: .npy array is in Fortran order; only C order is supported "
+                       "(save np.ascontiguousarray(a))",
+                       c->name);
     return 0;
 }
 
@@ -214,8 +226,8 @@ static int parse_header(const uint8_t *buf, size_t len, const char *name, npy_ar
         start = 10;
     } else if (major == 2 || major == 3) { /* 3.0 only allows UTF-8 in the header */
         if (len < 12) return nn_fail(err, "%s: truncated .npy header", name);
-        header_len = (size_t)buf[8] | (size_t)buf[9] << 8 | (size_t)buf[10] << 16 |
-                     (size_t)buf[11] << 24;
+        header_len =
+            (size_t)buf[8] | (size_t)buf[9] << 8 | (size_t)buf[10] << 16 | (size_t)buf[11] << 24;
         start = 12;
     } else {
         return nn_fail(err, "%s: unsupported .npy version %d.%d", name, major, minor);
@@ -231,8 +243,10 @@ static int parse_header(const uint8_t *buf, size_t len, const char *name, npy_ar
     size_t have = len - start - header_len, item = npy_dtype_size(a->dtype), count = 1;
     int overflow = 0;
     for (int k = 0; k < a->ndim; k++) {
-        if (a->shape[k] != 0 && count > SIZE_MAX / a->shape[k]) overflow = 1;
-        else count *= a->shape[k];
+        if (a->shape[k] != 0 && count > SIZE_MAX / a->shape[k])
+            overflow = 1;
+        else
+            count *= a->shape[k];
     }
     if (overflow || count > SIZE_MAX / item)
         return nn_fail(err, "%s: absurd shape in .npy header (element count overflows)", name);

@@ -69,7 +69,7 @@ static inline unsigned char *test_slurp(const char *path, size_t *len) {
 }
 
 /* Asserts that an error message contains a fragment (a file name, a reason). */
-#define assert_msg_has(msg, fragment)                                                          \
+#define assert_msg_has(msg, fragment)                                                              \
     cr_assert(strstr((msg), (fragment)) != NULL, "message '%s' lacks '%s'", (msg), (fragment))
 
 #endif

@@ -38,7 +38,8 @@ static size_t idx3(unsigned char *buf, uint32_t magic, uint32_t n, uint32_t h, u
     put_be32(buf + 8, h);
     put_be32(buf + 12, w);
     size_t len = (size_t)n * h * w;
-    for (size_t i = 0; i < len; i++) buf[16 + i] = pixel_value(i);
+    for (size_t i = 0; i < len; i++)
+        buf[16 + i] = pixel_value(i);
     return 16 + len;
 }
 
@@ -46,7 +47,8 @@ static size_t idx3(unsigned char *buf, uint32_t magic, uint32_t n, uint32_t h, u
 static size_t idx1(unsigned char *buf, uint32_t n) {
     put_be32(buf, 0x00000801);
     put_be32(buf + 4, n);
-    for (uint32_t i = 0; i < n; i++) buf[8 + i] = (unsigned char)(i % 10);
+    for (uint32_t i = 0; i < n; i++)
+        buf[8 + i] = (unsigned char)(i % 10);
     return 8 + n;
 }
 
@@ -64,8 +66,10 @@ static void assert_mnist_pattern(const nn_images *im, int n) {
     cr_assert_eq(im->h, 4);
     cr_assert_eq(im->w, 3);
     cr_assert_eq(im->classes, 10);
-    for (size_t i = 0; i < (size_t)n * 12; i++) cr_assert_eq(im->pixels[i], pixel_value(i), "pixel %zu", i);
-    for (int i = 0; i < n; i++) cr_assert_eq(im->labels[i], i % 10);
+    for (size_t i = 0; i < (size_t)n * 12; i++)
+        cr_assert_eq(im->pixels[i], pixel_value(i), "pixel %zu", i);
+    for (int i = 0; i < n; i++)
+        cr_assert_eq(im->labels[i], i % 10);
 }
 
 Test(mnist, plain_files_round_trip) {
@@ -174,7 +178,8 @@ Test(mnist, truncated_file_is_rejected) {
     size_t len = idx3(img, 0x00000803, 5, 2, 2);
     cr_assert_eq(load_bad_images(img, len - 1, &err, ip), -1);
     assert_msg_has(err.msg, ip);
-    assert_msg_has(err.msg, "truncated: the header claims 5x2x2 = 20 bytes of data, the file has 19");
+    assert_msg_has(err.msg,
+                   "truncated: the header claims 5x2x2 = 20 bytes of data, the file has 19");
     cr_assert_eq(load_bad_images(img, 10, &err, ip), -1);
     assert_msg_has(err.msg, "truncated: 10 bytes, the header alone needs 16");
     cr_assert_eq(load_bad_images(img, 2, &err, ip), -1);
@@ -256,7 +261,8 @@ static unsigned char *cifar_records(size_t n, size_t seed) {
     unsigned char *b = malloc(n * REC);
     for (size_t i = 0; i < n; i++) {
         b[i * REC] = (unsigned char)((i + seed) % 10);
-        for (size_t j = 0; j < 3072; j++) b[i * REC + 1 + j] = pixel_value(seed * 7 + i * 3072 + j);
+        for (size_t j = 0; j < 3072; j++)
+            b[i * REC + 1 + j] = pixel_value(seed * 7 + i * 3072 + j);
     }
     return b;
 }
@@ -306,7 +312,8 @@ Test(cifar10, split_reads_five_batches_or_the_test_batch) {
     nn_err err = {{0}};
     cr_assert_eq(cifar10_load_split(dir, "train", &im, &err), 0, "%s", err.msg);
     cr_assert_eq(im.n, 10);
-    for (int k = 1; k <= 5; k++) assert_cifar_records(&im, (size_t)(k - 1) * 2, 2, (size_t)k);
+    for (int k = 1; k <= 5; k++)
+        assert_cifar_records(&im, (size_t)(k - 1) * 2, 2, (size_t)k);
     images_free(&im);
     cr_assert_eq(cifar10_load_split(dir, "test", &im, &err), 0, "%s", err.msg);
     cr_assert_eq(im.n, 3);
@@ -438,8 +445,10 @@ Test(images, to_float_scales_to_unit_interval_exactly) {
 
 static void assert_class_counts(const nn_images *im, const int *want) {
     int counts[10] = {0};
-    for (int i = 0; i < im->n; i++) counts[im->labels[i]]++;
-    for (int k = 0; k < 10; k++) cr_assert_eq(counts[k], want[k], "class %d: %d", k, counts[k]);
+    for (int i = 0; i < im->n; i++)
+        counts[im->labels[i]]++;
+    for (int k = 0; k < 10; k++)
+        cr_assert_eq(counts[k], want[k], "class %d: %d", k, counts[k]);
 }
 
 Test(real_data, mnist_test_split) {
@@ -479,6 +488,7 @@ Test(real_data, cifar10_test_split) {
     const int want[10] = {1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000};
     assert_class_counts(&im, want);
     const int first[10] = {3, 8, 8, 0, 6, 6, 1, 6, 3, 1}; /* the official first labels */
-    for (int i = 0; i < 10; i++) cr_assert_eq(im.labels[i], first[i]);
+    for (int i = 0; i < 10; i++)
+        cr_assert_eq(im.labels[i], first[i]);
     images_free(&im);
 }

@@ -169,7 +169,8 @@ Test(io, truncated_gzip_is_reported) {
 Test(io, corrupt_gzip_is_reported) {
     size_t len;
     unsigned char *gz = gz_bytes("good.gz", 50000, &len);
-    for (size_t i = len / 3; i < len / 3 + 16; i++) gz[i] ^= 0x5a;
+    for (size_t i = len / 3; i < len / 3 + 16; i++)
+        gz[i] ^= 0x5a;
     char path[TEST_PATH_MAX];
     test_write(test_path(path, dir, "bad.gz"), gz, len);
     uint8_t *data;

@@ -26,7 +26,8 @@ static size_t numpy_u8_2x3(unsigned char *out) {
     memcpy(out + 10, dict, sizeof dict - 1);
     memset(out + 10 + sizeof dict - 1, ' ', 128 - 10 - (sizeof dict - 1));
     out[127] = '\n';
-    for (int i = 0; i < 6; i++) out[128 + i] = (unsigned char)i;
+    for (int i = 0; i < 6; i++)
+        out[128 + i] = (unsigned char)i;
     return 134;
 }
 
@@ -41,7 +42,8 @@ Test(npy, parses_the_bytes_numpy_writes) {
     cr_assert_eq(a.shape[0], 2);
     cr_assert_eq(a.shape[1], 3);
     cr_assert_eq(a.count, 6);
-    for (int i = 0; i < 6; i++) cr_assert_eq(((uint8_t *)a.data)[i], i);
+    for (int i = 0; i < 6; i++)
+        cr_assert_eq(((uint8_t *)a.data)[i], i);
     npy_free(&a);
     cr_assert_null(a.data);
 }
@@ -74,7 +76,8 @@ Test(npy, float_header_matches_numpy_for_a_vector) {
     cr_assert_eq(len, 128 + 12);
     cr_assert_eq(memcmp(got, "\x93NUMPY\x01\x00\x76\x00", 10), 0);
     cr_assert_eq(memcmp(got + 10, dict, sizeof dict - 1), 0);
-    for (size_t i = 10 + sizeof dict - 1; i < 127; i++) cr_assert_eq(got[i], ' ');
+    for (size_t i = 10 + sizeof dict - 1; i < 127; i++)
+        cr_assert_eq(got[i], ' ');
     cr_assert_eq(got[127], '\n');
     free(got);
 }
@@ -83,8 +86,8 @@ Test(npy, float_header_matches_numpy_for_a_vector) {
 static size_t round_trip(npy_dtype dtype, int ndim, const size_t *shape, const void *data) {
     char path[TEST_PATH_MAX];
     nn_err err = {{0}};
-    cr_assert_eq(npy_write(test_path(path, dir, "rt.npy"), dtype, ndim, shape, data, &err), 0,
-                 "%s", err.msg);
+    cr_assert_eq(npy_write(test_path(path, dir, "rt.npy"), dtype, ndim, shape, data, &err), 0, "%s",
+                 err.msg);
     npy_array a;
     cr_assert_eq(npy_read(path, &a, &err), 0, "%s", err.msg);
     cr_assert_eq(a.dtype, dtype);
@@ -108,7 +111,8 @@ static size_t round_trip(npy_dtype dtype, int ndim, const size_t *shape, const v
 
 Test(npy, u8_round_trips_in_many_shapes) {
     unsigned char data[1024];
-    for (int i = 0; i < 1024; i++) data[i] = (unsigned char)(i * 31);
+    for (int i = 0; i < 1024; i++)
+        data[i] = (unsigned char)(i * 31);
     const size_t s0[] = {0}, s1[] = {7}, s2[] = {28, 28}, s3[] = {2, 3, 4}, s4[] = {3, 0, 5},
                  s8[] = {1, 2, 1, 2, 1, 2, 2, 4};
     round_trip(NPY_U8, 0, NULL, data); /* a scalar */
@@ -122,7 +126,8 @@ Test(npy, u8_round_trips_in_many_shapes) {
 
 Test(npy, f32_round_trips_bit_exactly) {
     float data[600];
-    for (int i = 0; i < 600; i++) data[i] = sinf((float)i) * powf(10.0f, (float)(i % 40 - 20));
+    for (int i = 0; i < 600; i++)
+        data[i] = sinf((float)i) * powf(10.0f, (float)(i % 40 - 20));
     data[0] = -0.0f;
     data[1] = INFINITY;
     data[2] = -INFINITY;
@@ -192,8 +197,10 @@ static void assert_header_accepted(int major, const char *header, size_t data_by
 
 Test(npy, accepts_every_spelling_python_allows) {
     assert_header_accepted(1, "{'descr':'<f4','fortran_order':False,'shape':(2,3)}\n", 24, 2);
-    assert_header_accepted(1, "{\"shape\": (2,), \"descr\": \"|u1\", \"fortran_order\": False}", 2, 1);
-    assert_header_accepted(1, "{'descr': '|u1', 'fortran_order': False, 'shape': (2L, 3L), }", 6, 2);
+    assert_header_accepted(1, "{\"shape\": (2,), \"descr\": \"|u1\", \"fortran_order\": False}", 2,
+                           1);
+    assert_header_accepted(1, "{'descr': '|u1', 'fortran_order': False, 'shape': (2L, 3L), }", 6,
+                           2);
     assert_header_accepted(1, "{'descr': '|u1', 'fortran_order': False, 'shape': (), }", 1, 0);
     assert_header_accepted(1, "{'descr': '|u1', 'fortran_order': False, 'shape': (4, 1,), }", 4, 2);
     assert_header_accepted(2, "{'descr': '<f4', 'fortran_order': False, 'shape': (5,), }\n", 20, 1);
@@ -230,8 +237,9 @@ Test(npy, missing_unknown_and_duplicate_keys) {
     assert_header_rejected("{'descr': '|u1', 'shape': (1,)}", 1, "missing key 'fortran_order'");
     assert_header_rejected("{'descr': '|u1', 'fortran_order': False, 'shape': (1,), 'x': 1}", 1,
                            "unexpected key 'x'");
-    assert_header_rejected("{'descr': '|u1', 'descr': '|u1', 'fortran_order': False, 'shape': (1,)}",
-                           1, "key 'descr' twice");
+    assert_header_rejected(
+        "{'descr': '|u1', 'descr': '|u1', 'fortran_order': False, 'shape': (1,)}", 1,
+        "key 'descr' twice");
 }
 
 Test(npy, unsupported_dtypes) {
@@ -246,7 +254,8 @@ Test(npy, unsupported_dtypes) {
 Test(npy, malformed_literals) {
     assert_header_rejected("", 0, "expected '{'");
     assert_header_rejected("['descr']", 0, "expected '{'");
-    assert_header_rejected("{'descr: '|u1', 'fortran_order': False, 'shape': (1,)}", 1, "expected ':'");
+    assert_header_rejected("{'descr: '|u1', 'fortran_order': False, 'shape': (1,)}", 1,
+                           "expected ':'");
     assert_header_rejected("{'descr': '|u1', 'fortran_order': false, 'shape': (1,)}", 1,
                            "True or False");
     assert_header_rejected("{'descr': '|u1', 'fortran_order': False, 'shape': (-1,)}", 1,
