@@ -11,10 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "batches.h"
 #include "cli.h"
 #include "clock.h"
-#include "images.h"
+#include "experiment.h"
 #include "metrics.h"
 #include "model.h"
 #include "optim.h"
@@ -56,52 +55,6 @@ static nn_model *build_model(const model_spec *spec, int batch, nn_rng *rng, nn_
     return m;
 }
 
-/* Loss and accuracy over a whole set, in file order; optionally the confusion matrix. */
-static void evaluate(nn_model *m, nn_batches *b, double *loss, double *accuracy,
-                     int64_t *confusion) {
-    double loss_sum = 0;
-    long correct = 0;
-    int n;
-    batches_rewind(b);
-    while ((n = batches_next(b)) > 0) {
-        const float *logits = nn_forward(m, b->x, n, 0);
-        loss_sum += (double)softmax_xent(logits, b->y, n, 10, NULL) * n;
-        for (int k = 0; k < n; k++) {
-            int predicted = nn_argmax(logits + 10 * k, 10);
-            correct += predicted == b->y[k];
-            if (confusion) confusion[b->y[k] * 10 + predicted]++;
-        }
-    }
-    *loss = loss_sum / b->data->n;
-    *accuracy = (double)correct / b->data->n;
-}
-
-/* Gradient magnitudes of every layer on the fixed probe batch, without changing the model. */
-static int log_grad_stats(nn_results *db, int64_t run, nn_model *m, const nn_batches *probe,
-                          int epoch, int step, nn_err *err) {
-    const float *logits = nn_forward(m, probe->x, probe->count, 0);
-    float *d = nn_output_grad_buffer(m);
-    softmax_xent(logits, probe->y, probe->count, 10, d);
-    nn_backward(m, d, probe->count);
-    for (int layer = 0; layer < nn_layer_count(m); layer++) {
-        nn_grad_stats s;
-        nn_layer_grad_stats(m, layer, &s);
-        const char *name = nn_layer_name(m, layer);
-        if (s.has_params &&
-            results_log_grad(db, run,
-                             &(nn_grad_row){epoch, step, layer, name, "weight", s.w_max_abs,
-                                            s.w_l2},
-                             err))
-            return -1;
-        if (results_log_grad(db, run,
-                             &(nn_grad_row){epoch, step, layer, name, "activation",
-                                            s.act_max_abs, s.act_l2},
-                             err))
-            return -1;
-    }
-    return 0;
-}
-
 static int train_one(nn_results *db, const nn_cli *cli, const profile_config *cfg,
                      const model_spec *spec, int64_t seed, const nn_images *train,
                      const nn_images *test, nn_err *err) {
@@ -111,10 +64,8 @@ static int train_one(nn_results *db, const nn_cli *cli, const profile_config *cf
              "\"batch\":%d,\"lr\":%g,\"optimizer\":\"sgd\"}",
              spec->experiment, spec->hidden, train->n, test->n, cfg->epochs, cfg->batch,
              (double)cfg->lr);
-    int64_t run = results_begin_run(db,
-                                    &(nn_run_info){CHAPTER, spec->experiment, cli->profile, config,
-                                                   seed},
-                                    err);
+    int64_t run = results_begin_run(
+        db, &(nn_run_info){CHAPTER, spec->experiment, cli->profile, config, seed}, err);
     if (run < 0) return -1;
 
     nn_rng rng;
@@ -130,14 +81,16 @@ static int train_one(nn_results *db, const nn_cli *cli, const profile_config *cf
         goto done;
     nn_set_input_grad(m, 0);
     batches_next(&probe); /* the fixed probe batch: the first images of the training set */
-    if (log_grad_stats(db, run, m, &probe, 0, 0, err)) goto done;
+    if (experiment_probe_gradients(m, probe.x, probe.y, probe.count, NULL, err) ||
+        experiment_log_grad_stats(db, run, m, 0, 0, err))
+        goto done;
 
     double train_seconds = 0;
     int step = 0;
     for (int epoch = 1; epoch <= cfg->epochs; epoch++) {
         char label[96];
-        snprintf(label, sizeof label, "%s seed %lld epoch %d/%d", spec->experiment,
-                 (long long)seed, epoch, cfg->epochs);
+        snprintf(label, sizeof label, "%s seed %lld epoch %d/%d", spec->experiment, (long long)seed,
+                 epoch, cfg->epochs);
         nn_progress bar;
         progress_start(&bar, stderr, label, "img", train->n);
         double t0 = nn_seconds(), loss_sum = 0;
@@ -159,10 +112,10 @@ static int train_one(nn_results *db, const nn_cli *cli, const profile_config *cf
         }
         double seconds = nn_seconds() - t0;
         train_seconds += seconds;
-        double test_loss, test_acc;
-        evaluate(m, &test_b, &test_loss, &test_acc, NULL);
+        nn_eval test_eval;
+        if (experiment_evaluate(m, &test_b, &test_eval, NULL, err)) goto done;
         char note[64];
-        snprintf(note, sizeof note, "test accuracy %.2f%%", 100 * test_acc);
+        snprintf(note, sizeof note, "test accuracy %.2f%%", 100 * test_eval.accuracy);
         progress_finish(&bar, note);
 
         if (results_transaction_begin(db, err) ||
@@ -171,27 +124,27 @@ static int train_one(nn_results *db, const nn_cli *cli, const profile_config *cf
                                               (double)correct / seen, cfg->lr, seconds},
                               err) ||
             results_log_epoch(db, run,
-                              &(nn_epoch_row){epoch, step, "test", test_loss, test_acc, cfg->lr,
-                                              0},
+                              &(nn_epoch_row){epoch, step, "test", test_eval.loss,
+                                              test_eval.accuracy, cfg->lr, 0},
                               err) ||
-            log_grad_stats(db, run, m, &probe, epoch, step, err) ||
+            experiment_probe_gradients(m, probe.x, probe.y, probe.count, NULL, err) ||
+            experiment_log_grad_stats(db, run, m, epoch, step, err) ||
             results_transaction_commit(db, err))
             goto done;
     }
 
     int64_t confusion[100] = {0};
-    double test_loss, test_acc;
-    evaluate(m, &test_b, &test_loss, &test_acc, confusion);
-    if (results_log_metric(db, run, "test_accuracy", test_acc, err) ||
-        results_log_metric(db, run, "test_loss", test_loss, err) ||
+    nn_eval final;
+    if (experiment_evaluate(m, &test_b, &final, confusion, err) ||
+        results_log_metric(db, run, "test_accuracy", final.accuracy, err) ||
+        results_log_metric(db, run, "test_loss", final.loss, err) ||
         results_log_metric(db, run, "train_seconds", train_seconds, err) ||
         results_log_metric(db, run, "parameters", (double)nn_param_count(m), err) ||
         results_log_confusion(db, run, 10, confusion, err))
         goto done;
     rc = 0;
 done:
-    if (rc == 0) rc = results_finish_run(db, run, NULL, err);
-    else results_finish_run(db, run, err->msg, NULL);
+    rc = experiment_end_run(db, run, rc, err);
     batches_free(&train_b);
     batches_free(&test_b);
     batches_free(&probe);
@@ -213,16 +166,11 @@ int main(int argc, char **argv) {
     }
     const profile_config *cfg = cli.smoke ? &SMOKE : &FULL;
 
-    nn_images train_all = {0}, test_all = {0}, train = {0}, test = {0};
+    nn_images train = {0}, test = {0};
     nn_results *db = NULL;
     int rc = 1;
-    if (mnist_load_split(cli.data_dir, "train", &train_all, &err) ||
-        mnist_load_split(cli.data_dir, "test", &test_all, &err) ||
-        images_subset(&train_all, 0, (size_t)cfg->train_n, &train, &err) ||
-        images_subset(&test_all, 0, (size_t)cfg->test_n, &test, &err))
+    if (experiment_load_mnist(cli.data_dir, cfg->train_n, cfg->test_n, &train, &test, &err))
         goto out;
-    images_free(&train_all);
-    images_free(&test_all);
     if (!(db = results_open(cli.db, &err))) goto out;
     for (int s = 0; s < cfg->seeds; s++)
         for (size_t k = 0; k < sizeof MODELS / sizeof MODELS[0]; k++)
@@ -231,8 +179,6 @@ int main(int argc, char **argv) {
 out:
     if (rc) fprintf(stderr, "%s: %s\n", CHAPTER, err.msg);
     results_close(db);
-    images_free(&train_all);
-    images_free(&test_all);
     images_free(&train);
     images_free(&test);
     return rc;
