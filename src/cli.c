@@ -19,12 +19,13 @@ static int parse_long(const char *text, long min, long max, long *out) {
 
 static void print_help(FILE *out, const char *program, const char *description) {
     fprintf(out,
-            "Usage: %s --db PATH [--profile smoke|full] [--data-dir DIR] [--seed N] "
-            "[--threads N]\n\n%s\n\n"
+            "Usage: %s --db PATH [--profile smoke|full] [--data-dir DIR] [--figures DIR]\n"
+            "          [--seed N] [--threads N]\n\n%s\n\n"
             "Options:\n"
             "  --db PATH        results database to write (created if missing)\n"
             "  --profile NAME   smoke (tiny subsets) or full (default: full)\n"
             "  --data-dir DIR   dataset directory, filled by `make data` (default: data)\n"
+            "  --figures DIR    directory for image figures it writes (default: figures)\n"
             "  --seed N         base seed (default: 1); same seed and threads, same numbers\n"
             "  --threads N      threads for OpenMP and OpenBLAS (default: all cores)\n"
             "  -h, --help       show this help\n",
@@ -36,10 +37,11 @@ int cli_parse(int argc, char **argv, const char *description, FILE *help_out, nn
     static const struct option options[] = {
         {"db", required_argument, NULL, 'd'},      {"profile", required_argument, NULL, 'p'},
         {"data-dir", required_argument, NULL, 'D'}, {"seed", required_argument, NULL, 's'},
-        {"threads", required_argument, NULL, 't'}, {"help", no_argument, NULL, 'h'},
+        {"threads", required_argument, NULL, 't'}, {"figures", required_argument, NULL, 'f'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     const char *program = argc > 0 ? argv[0] : "experiment";
-    *o = (nn_cli){.profile = "full", .data_dir = "data", .seed = 1};
+    *o = (nn_cli){.profile = "full", .data_dir = "data", .figures_dir = "figures", .seed = 1};
     optind = 1;
     opterr = 0; /* we report errors ourselves, in one line */
     int c;
@@ -49,6 +51,7 @@ int cli_parse(int argc, char **argv, const char *description, FILE *help_out, nn
         case 'd': o->db = optarg; break;
         case 'p': o->profile = optarg; break;
         case 'D': o->data_dir = optarg; break;
+        case 'f': o->figures_dir = optarg; break;
         case 's':
             if (parse_long(optarg, 0, 1L << 40, &v))
                 return nn_fail(err, "%s: --seed wants a non-negative integer, not '%s'", program,

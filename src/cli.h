@@ -3,6 +3,7 @@
  *   --db PATH        results database to write (required)
  *   --profile NAME   smoke (tiny subsets, minutes) or full (the published report)
  *   --data-dir DIR   where the datasets are (default: data)
+ *   --figures DIR    where the program writes image figures (PNG grids; default: figures)
  *   --seed N         base seed; a program with several seeds uses N, N+1, ... (default 1)
  *   --threads N      OpenMP/OpenBLAS threads (default: all cores); results are
  *                    reproducible bit for bit for the same seed and thread count
@@ -20,6 +21,7 @@ typedef struct nn_cli {
     const char *db;
     const char *profile;
     const char *data_dir;
+    const char *figures_dir;
     int64_t seed;
     int threads;
     int smoke; /* profile == "smoke" */

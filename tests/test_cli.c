@@ -19,11 +19,13 @@ Test(cli, defaults_and_values) {
     cr_assert_str_eq(o.db, "x.sqlite");
     cr_assert_str_eq(o.profile, "full");
     cr_assert_str_eq(o.data_dir, "data");
+    cr_assert_str_eq(o.figures_dir, "figures");
     cr_assert_eq(o.seed, 1);
     cr_assert_eq(o.smoke, 0);
     char *argv2[] = {"prog", "--db=y", "--profile", "smoke", "--seed", "42", "--data-dir", "d",
-                     "--threads", "1", NULL};
-    cr_assert_eq(parse(10, argv2, &o, &err), 0, "%s", err.msg);
+                     "--threads", "1", "--figures", "out/fig", NULL};
+    cr_assert_eq(parse(12, argv2, &o, &err), 0, "%s", err.msg);
+    cr_assert_str_eq(o.figures_dir, "out/fig");
     cr_assert_eq(o.seed, 42);
     cr_assert_eq(o.smoke, 1);
     cr_assert_eq(o.threads, 1);
