@@ -48,7 +48,8 @@ static void paint(nn_canvas *c, int row, int col, int i, int j, const uint8_t rg
     canvas_cell_origin(c, row, col, &x0, &y0);
     for (int dy = 0; dy < c->scale; dy++) {
         uint8_t *p = c->rgb + 3 * ((size_t)(y0 + i * c->scale + dy) * c->width + x0 + j * c->scale);
-        for (int dx = 0; dx < c->scale; dx++, p += 3) memcpy(p, rgb, 3);
+        for (int dx = 0; dx < c->scale; dx++, p += 3)
+            memcpy(p, rgb, 3);
     }
 }
 
@@ -66,7 +67,8 @@ void canvas_put_rgb(nn_canvas *c, int row, int col, const float *chw) {
         for (int j = 0; j < c->cell_w; j++) {
             size_t k = (size_t)i * c->cell_w + j;
             paint(c, row, col, i, j,
-                  (uint8_t[3]){to_byte(chw[k]), to_byte(chw[plane + k]), to_byte(chw[2 * plane + k])});
+                  (uint8_t[3]){to_byte(chw[k]), to_byte(chw[plane + k]),
+                               to_byte(chw[2 * plane + k])});
         }
 }
 

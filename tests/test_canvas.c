@@ -72,7 +72,8 @@ Test(canvas, png_round_trip) {
     nn_canvas c;
     cr_assert_eq(canvas_init(&c, 2, 3, 5, 4, 2, 1, NULL), 0);
     float img[20];
-    for (int i = 0; i < 20; i++) img[i] = i / 19.0f;
+    for (int i = 0; i < 20; i++)
+        img[i] = i / 19.0f;
     canvas_put_gray(&c, 1, 2, img);
     nn_err err;
     cr_assert_eq(canvas_write_png(&c, path, &err), 0, "%s", err.msg);
