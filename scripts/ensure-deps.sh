@@ -14,6 +14,13 @@ check=(libcriterion-dev poppler-utils)
 data=(curl ca-certificates)
 bench=(python3-torch python3-numpy)
 
+if [[ "${1:-}" == "-h" || "${1:-}" == "--help" ]]; then
+    sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'
+    echo "Groups: build (compile), report (+ gnuplot, pandoc, LaTeX), check (+ Criterion,"
+    echo "poppler), bench (+ Debian's PyTorch and NumPy)."
+    exit 0
+fi
+
 want=()
 for group in "${@:-build}"; do
     case "$group" in
