@@ -1,13 +1,15 @@
 /* activation.c - activation functions, forward and backward (see layers.h).
  *
  * Elementwise kinds are simple loops over n*dim values, so y == x and dx == dy (in place)
- * are fine. Each backward uses whichever of x or y gives the cheapest derivative:
+ * are fine; long ones are split over OpenMP threads (elementwise, so thread-count
+ * independent). Each backward uses whichever of x or y gives the cheapest derivative:
  * tanh and sigmoid from y, ReLU from x (x > 0, the same mask as y > 0), LeCun's tanh from x
  * (its linear term means y does not determine tanh(2x/3)), softmax from y. */
 #include <math.h>
 #include <stddef.h>
 
 #include "layers.h"
+#include "parallel.h"
 
 /* LeCun's constants: f(x) = A tanh(B x) + C x, chosen so that f(+-1) ~ +-1. */
 #define LECUN_A 1.7159f
@@ -54,15 +56,19 @@ void activation_forward(nn_activation kind, float *y, const float *x, int n, int
     size_t len = (size_t)n * dim;
     switch (kind) {
     case NN_RELU:
+#pragma omp parallel for schedule(static) if (len >= NN_PAR_MIN_FLOATS)
         for (size_t i = 0; i < len; i++) y[i] = x[i] > 0 ? x[i] : 0.0f;
         break;
     case NN_TANH:
+#pragma omp parallel for schedule(static) if (len >= NN_PAR_MIN_FLOATS)
         for (size_t i = 0; i < len; i++) y[i] = tanhf(x[i]);
         break;
     case NN_SIGMOID:
+#pragma omp parallel for schedule(static) if (len >= NN_PAR_MIN_FLOATS)
         for (size_t i = 0; i < len; i++) y[i] = sigmoid(x[i]);
         break;
     case NN_LECUN_TANH:
+#pragma omp parallel for schedule(static) if (len >= NN_PAR_MIN_FLOATS)
         for (size_t i = 0; i < len; i++) y[i] = LECUN_A * tanhf(LECUN_B * x[i]) + LECUN_C * x[i];
         break;
     case NN_SOFTMAX:
@@ -76,15 +82,19 @@ void activation_backward(nn_activation kind, float *dx, const float *dy, const f
     size_t len = (size_t)n * dim;
     switch (kind) {
     case NN_RELU:
+#pragma omp parallel for schedule(static) if (len >= NN_PAR_MIN_FLOATS)
         for (size_t i = 0; i < len; i++) dx[i] = x[i] > 0 ? dy[i] : 0.0f;
         break;
     case NN_TANH:
+#pragma omp parallel for schedule(static) if (len >= NN_PAR_MIN_FLOATS)
         for (size_t i = 0; i < len; i++) dx[i] = dy[i] * (1.0f - y[i] * y[i]);
         break;
     case NN_SIGMOID:
+#pragma omp parallel for schedule(static) if (len >= NN_PAR_MIN_FLOATS)
         for (size_t i = 0; i < len; i++) dx[i] = dy[i] * y[i] * (1.0f - y[i]);
         break;
     case NN_LECUN_TANH:
+#pragma omp parallel for schedule(static) if (len >= NN_PAR_MIN_FLOATS)
         for (size_t i = 0; i < len; i++) {
             float t = tanhf(LECUN_B * x[i]);
             dx[i] = dy[i] * (LECUN_A * LECUN_B * (1.0f - t * t) + LECUN_C);

@@ -4,6 +4,7 @@
  *     forward    y_i (out_c x P)  = w (out_c x K) * col_i (K x P)        [+ b per row]
  *     weights    dw  (out_c x K) += dy_i (out_c x P) * col_i^T (P x K)
  *     input      dcol (K x P)     = w^T (K x out_c) * dy_i (out_c x P);  dx_i = col2im(dcol)
+ *                (w^T transposed once per call into scratch, not by sgemm per sample)
  * Every product is row-major, and y_i and dy_i are already the NCHW blocks of sample i, so no
  * transposition or copy surrounds the sgemm calls. A 1 x 1 kernel with stride 1 and no
  * padding has col_i = x_i, and im2col is skipped.
@@ -46,7 +47,8 @@ static size_t dw_floats(const conv2d_geom *g) {
 
 size_t conv2d_scratch_floats(const conv2d_geom *g, int threads) {
     if (threads < 1) threads = 1;
-    return (size_t)threads * col_floats(g) + (size_t)(threads - 1) * dw_floats(g);
+    /* Column buffers, weight-gradient partials, and w transposed (see conv2d_backward). */
+    return (size_t)threads * col_floats(g) + (size_t)(threads - 1) * dw_floats(g) + dw_floats(g);
 }
 
 /* For filter column v, the output columns q whose input column q*stride - pad + v lies in
@@ -171,6 +173,13 @@ void conv2d_backward(float *dx, float *dw, float *db, const float *dy, const flo
     if (threads > n) threads = n;
     if (threads < 1) threads = 1;
     float *partials = scratch + (size_t)threads * col_len; /* threads - 1 of them */
+    /* w^T (K x out_c), made once per call: dcol = w^T dy_i is then a plain NoTrans product.
+     * OpenBLAS's transposed-A path re-packs w for every sample, which profiling showed
+     * costing more than the multiplication itself. */
+    float *wt = partials + (size_t)(threads - 1) * dw_floats(g);
+    if (dx)
+        for (int o = 0; o < g->out_c; o++)
+            for (int j = 0; j < K; j++) wt[(size_t)j * g->out_c + o] = w[(size_t)o * K + j];
     int team = 1;
     const int held = blas_hold_single(threads);
 #pragma omp parallel num_threads(threads) if (threads > 1)
@@ -199,11 +208,11 @@ void conv2d_backward(float *dx, float *dw, float *db, const float *dy, const flo
             if (dx) {
                 float *dxi = dx + (size_t)i * in_size;
                 if (pointwise) {
-                    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, P, g->out_c, 1.0f, w,
-                                K, dyi, P, 0.0f, dxi, P);
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, K, P, g->out_c, 1.0f,
+                                wt, g->out_c, dyi, P, 0.0f, dxi, P);
                 } else {
-                    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, P, g->out_c, 1.0f, w,
-                                K, dyi, P, 0.0f, col, P);
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, K, P, g->out_c, 1.0f,
+                                wt, g->out_c, dyi, P, 0.0f, col, P);
                     memset(dxi, 0, in_size * sizeof *dxi);
                     conv2d_col2im(dxi, col, g);
                 }

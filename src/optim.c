@@ -1,13 +1,16 @@
 /* optim.c - SGD and Adam over the parameter block (see optim.h for the update rules).
  *
  * Both walk the model's parameter spans and run one contiguous loop per span, so frozen
- * spans cost nothing and the loops vectorise. State arrays share the parameter block's
+ * spans cost nothing and the loops vectorise; large spans are split over OpenMP threads
+ * (each element is updated alone, so the result does not depend on the thread count). State arrays share the parameter block's
  * layout: state[i] belongs to params[i]. */
 #include "optim.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "parallel.h"
 
 typedef enum optim_kind { OPTIM_SGD, OPTIM_ADAM } optim_kind;
 
@@ -92,14 +95,17 @@ static void sgd_span(const nn_sgd_config *c, float *restrict p, const float *res
                      float *restrict v, size_t n, float lr, float wd) {
     const float mu = c->momentum;
     if (!v) {
+#pragma omp parallel for schedule(static) if (n >= NN_PAR_MIN_FLOATS)
         for (size_t i = 0; i < n; i++) p[i] -= lr * (g[i] + wd * p[i]);
     } else if (c->nesterov) {
+#pragma omp parallel for schedule(static) if (n >= NN_PAR_MIN_FLOATS)
         for (size_t i = 0; i < n; i++) {
             float d = g[i] + wd * p[i];
             v[i] = mu * v[i] + d;
             p[i] -= lr * (d + mu * v[i]);
         }
     } else {
+#pragma omp parallel for schedule(static) if (n >= NN_PAR_MIN_FLOATS)
         for (size_t i = 0; i < n; i++) {
             v[i] = mu * v[i] + g[i] + wd * p[i];
             p[i] -= lr * v[i];
@@ -111,6 +117,7 @@ static void adam_span(const nn_adam_config *c, float *restrict p, const float *r
                       float *restrict m1, float *restrict m2, size_t n, float step,
                       float inv_sqrt_bc2, float wd) {
     const float b1 = c->beta1, b2 = c->beta2, eps = c->eps;
+#pragma omp parallel for schedule(static) if (n >= NN_PAR_MIN_FLOATS)
     for (size_t i = 0; i < n; i++) {
         float d = g[i] + wd * p[i];
         m1[i] = b1 * m1[i] + (1 - b1) * d;

@@ -30,6 +30,14 @@ static inline void blas_release(int held) {
     if (held > 1) openblas_set_num_threads(held);
 }
 
+/* Row-major C (m x n) = alpha op(A) op(B) + beta C, like cblas_sgemm with CblasRowMajor,
+ * but with the columns of C split into blocks over the OpenMP threads (each block one
+ * single-threaded sgemm). Small products (or one thread) make one ordinary call. This is
+ * how the dense layer uses both cores without OpenBLAS's own thread pool, whose idle
+ * workers would otherwise spin against ours (gemm.c). */
+void par_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a,
+               int lda, const float *b, int ldb, float beta, float *c, int ldc);
+
 /* Elementwise or per-plane loops go parallel only when there is enough work to pay for
  * waking the team (a few microseconds): below this many floats they run on one thread. */
 #define NN_PAR_MIN_FLOATS (1 << 16)

@@ -561,3 +561,28 @@ Test(cnn, learns_horizontal_versus_vertical_bars) {
     free(x);
     nn_model_free(m);
 }
+
+Test(cnn, conv_init_uses_fan_in_of_channels_times_kernel_area) {
+    /* He normal: std sqrt(2 / (c k k)) = sqrt(2 / 72) = 0.1667 for 8 channels of 3x3;
+     * over 16*72 = 1152 weights the sample std is within 10% with overwhelming probability
+     * (its relative std is ~2%), while a fan-in of 8 or 9 would be off by a factor 3. */
+    nn_model *m = new_model(8, 6, 6);
+    nn_add_conv2d(m, 16, 3, 1, 1);
+    build(m, 1);
+    nn_rng rng;
+    rng_seed(&rng, 1);
+    nn_model_init(m, NN_INIT_HE_NORMAL, &rng);
+    size_t len;
+    const float *w = nn_layer_weights(m, 0, &len);
+    cr_assert_eq(len, 1152);
+    double ss = 0;
+    for (size_t j = 0; j < len; j++) ss += (double)w[j] * w[j];
+    double sd = sqrt(ss / len), want = sqrt(2.0 / 72);
+    cr_assert(fabs(sd / want - 1) < 0.1, "std %g, want %g", sd, want);
+    /* Glorot uniform: bound sqrt(6 / (72 + 144)). */
+    nn_model_init(m, NN_INIT_GLOROT_UNIFORM, &rng);
+    double bound = sqrt(6.0 / (72 + 144)), mx = 0;
+    for (size_t j = 0; j < len; j++) mx = fmax(mx, fabs(w[j]));
+    cr_assert(mx <= bound && mx > 0.9 * bound, "max %g, bound %g", mx, bound);
+    nn_model_free(m);
+}
