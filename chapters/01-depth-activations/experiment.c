@@ -15,9 +15,10 @@
  *     layer's weight gradient and output gradient on one fixed mini-batch (the first
  *     `batch` training images), so the 3-epoch models of the assignment's part (C) are the
  *     rows with epoch = 3;
- *   - metrics: test accuracy and loss, final training loss, time, parameter count, and how
- *     many hidden units sit where their activation is flat (see flat_stats), at
- *     initialisation and at the end.
+ *   - metrics: test accuracy and loss, final training loss, time, parameter count, how
+ *     many hidden units sit where their activation is flat (see flat_stats) and the size
+ *     of the first and last hidden layers' outputs, at initialisation and at the end;
+ *     and the test confusion matrix.
  *
  * The runs are independent, so with --threads N they are trained N at a time, one thread
  * each (single-threaded BLAS: 32-wide layers are far too small to split), each thread with
@@ -105,7 +106,14 @@ static nn_model *build_model(int depth, nn_activation act, nn_rng *rng, nn_err *
  * are n*UNITS scratch floats. */
 typedef struct flat_stats {
     double flat, stuck;
+    double rms_first, rms_last; /* root mean square of the first and last hidden outputs */
 } flat_stats;
+
+static double rms(const float *v, size_t len) {
+    double s = 0;
+    for (size_t i = 0; i < len; i++) s += (double)v[i] * v[i];
+    return sqrt(s / (double)len);
+}
 
 static double max_slope(nn_activation act) {
     switch (act) {
@@ -130,7 +138,9 @@ static flat_stats measure_flat(const nn_model *m, int depth, nn_activation act, 
         }
     }
     return (flat_stats){(double)flat / ((double)n * depth * UNITS),
-                        (double)stuck / ((double)depth * UNITS)};
+                        (double)stuck / ((double)depth * UNITS),
+                        rms(nn_layer_output(m, 1), (size_t)n * UNITS),
+                        rms(nn_layer_output(m, 2 * depth - 1), (size_t)n * UNITS)};
 }
 
 /* Gradient statistics of the probe batch. A diverged network has non-finite gradients,
@@ -271,9 +281,10 @@ static int train_one(nn_results *db, const shared *sh, const task *t, nn_err *er
     progress_finish(&bar, NULL);
 
     nn_eval final;
+    int64_t confusion[CLASSES * CLASSES] = {0};
     nn_forward(m, units_b.x, units_b.count, 0);
     flat_stats flat1 = measure_flat(m, t->depth, t->act, units_b.count, ones, slope);
-    if (experiment_evaluate(m, &test_b, &final, NULL, err) ||
+    if (experiment_evaluate(m, &test_b, &final, confusion, err) ||
         results_transaction_begin(db, err) ||
         results_log_metric(db, run, "test_accuracy", final.accuracy, err) ||
         results_log_metric(db, run, "test_loss", final.loss, err) ||
@@ -285,6 +296,11 @@ static int train_one(nn_results *db, const shared *sh, const task *t, nn_err *er
         results_log_metric(db, run, "flat_fraction_final", flat1.flat, err) ||
         results_log_metric(db, run, "stuck_units_init", flat0.stuck, err) ||
         results_log_metric(db, run, "stuck_units_final", flat1.stuck, err) ||
+        results_log_metric(db, run, "rms_first_hidden_init", flat0.rms_first, err) ||
+        results_log_metric(db, run, "rms_last_hidden_init", flat0.rms_last, err) ||
+        results_log_metric(db, run, "rms_first_hidden_final", flat1.rms_first, err) ||
+        results_log_metric(db, run, "rms_last_hidden_final", flat1.rms_last, err) ||
+        results_log_confusion(db, run, CLASSES, confusion, err) ||
         results_transaction_commit(db, err))
         goto done;
     rc = 0;

@@ -1,0 +1,33 @@
+# Part (D): largest absolute weight gradient of every dense layer of the untrained
+# networks (Glorot-uniform weights, zero biases), on the fixed probe mini-batch: tanh
+# against LeCun's scaled tanh, one panel per depth. Geometric mean over seeds, error bars
+# from the seeds' minimum to maximum; an exact 0 is drawn at 1e-45 (see grad_grid.gp).
+# Set by the Makefile: terminal, output, and `db` (the results database).
+
+epoch = 0
+grad(depth, act) = sprintf("< sqlite3 -readonly -separator ' ' '%s' \"\
+  SELECT CAST(substr(layer_name, 6) AS INTEGER) AS l, \
+         exp(avg(ln(max(max_abs, 1e-45)))), max(min(max_abs), 1e-45), max(max(max_abs), 1e-45) \
+  FROM latest_grad_stats \
+  WHERE chapter = '01-depth-activations' AND experiment = 'depth%d-%s' \
+    AND kind = 'weight' AND epoch = %d \
+  GROUP BY l ORDER BY l\"", db, depth, act, epoch)
+
+set logscale y
+set format y '10^{%T}'
+set grid
+set offsets 0, 0, graph 0.04, graph 0.04
+set style line 2 lc rgb '#ff7f0e' lw 1.5 pt 5 ps 0.35
+set style line 4 lc rgb '#d62728' lw 1.5 pt 7 ps 0.35
+set multiplot layout 1, 3 title 'max |dL/dW| per layer of the untrained networks'
+depths = '5 20 40'
+do for [i = 1:3] {
+    d = int(word(depths, i))
+    set title sprintf('%d hidden layers', d)
+    set xlabel 'dense layer (1 = input side)'
+    if (i == 1) { set ylabel 'max |dL/dW|'; set key bottom right } else { unset ylabel; unset key }
+    set xrange [0.5:d + 1.5]
+    plot grad(d, 'tanh')       using 1:2:3:4 with yerrorlines ls 2 title 'tanh', \
+         grad(d, 'lecun_tanh') using 1:2:3:4 with yerrorlines ls 4 title 'LeCun tanh'
+}
+unset multiplot

@@ -1,0 +1,42 @@
+# Part (D): learning curves of tanh against LeCun's scaled tanh, one panel per depth.
+# Solid: test accuracy after each epoch; dashed: training accuracy over each window of
+# optimiser steps (split 'train_window', e.g. every 100 steps), x in epochs. Mean over
+# seeds; error bars and the shaded band span the seeds' minimum to maximum.
+# Set by the Makefile: terminal, output, and `db` (the results database).
+
+epochs(depth, act) = sprintf("< sqlite3 -readonly -separator ' ' '%s' \"\
+  SELECT epoch, 100 * avg(accuracy), 100 * min(accuracy), 100 * max(accuracy) \
+  FROM latest_epochs \
+  WHERE chapter = '01-depth-activations' AND experiment = 'depth%d-%s' AND split = 'test' \
+  GROUP BY epoch ORDER BY epoch\"", db, depth, act)
+window(depth, act) = sprintf("< sqlite3 -readonly -separator ' ' '%s' \"\
+  SELECT e.step * 1.0 / (SELECT f.step FROM epochs f \
+                         WHERE f.run_id = e.run_id AND f.split = 'train' AND f.epoch = 1), \
+         100 * avg(e.accuracy), 100 * min(e.accuracy), 100 * max(e.accuracy) \
+  FROM epochs e JOIN latest_runs r ON r.id = e.run_id \
+  WHERE r.chapter = '01-depth-activations' AND r.experiment = 'depth%d-%s' \
+    AND e.split = 'train_window' \
+  GROUP BY e.step ORDER BY e.step\"", db, depth, act)
+
+set grid
+set yrange [0:100]
+set style line 2 lc rgb '#ff7f0e' lw 1.5 pt 5 ps 0.35
+set style line 4 lc rgb '#d62728' lw 1.5 pt 7 ps 0.35
+set style line 12 lc rgb '#ff7f0e' lw 1 dt 2
+set style line 14 lc rgb '#d62728' lw 1 dt 2
+set style fill transparent solid 0.18 noborder
+set multiplot layout 1, 3 title 'accuracy: tanh against LeCun''s scaled tanh'
+depths = '5 20 40'
+do for [i = 1:3] {
+    d = int(word(depths, i))
+    set title sprintf('%d hidden layers', d)
+    set xlabel 'epoch'
+    if (i == 1) { set ylabel 'accuracy (%)'; set key bottom right } else { unset ylabel; unset key }
+    plot window(d, 'tanh')       using 1:3:4 with filledcurves lc rgb '#ff7f0e' notitle, \
+         window(d, 'lecun_tanh') using 1:3:4 with filledcurves lc rgb '#d62728' notitle, \
+         window(d, 'tanh')       using 1:2 with lines ls 12 title 'tanh, training', \
+         window(d, 'lecun_tanh') using 1:2 with lines ls 14 title 'LeCun, training', \
+         epochs(d, 'tanh')       using 1:2:3:4 with yerrorlines ls 2 title 'tanh, test', \
+         epochs(d, 'lecun_tanh') using 1:2:3:4 with yerrorlines ls 4 title 'LeCun, test'
+}
+unset multiplot
