@@ -19,24 +19,42 @@ window(depth, act) = sprintf("< sqlite3 -readonly -separator ' ' '%s' \"\
   GROUP BY e.step ORDER BY e.step\"", db, depth, act)
 
 set grid
+unset key
 set yrange [0:100]
 set style line 2 lc rgb '#ff7f0e' lw 1.5 pt 5 ps 0.35
 set style line 4 lc rgb '#d62728' lw 1.5 pt 7 ps 0.35
 set style line 12 lc rgb '#ff7f0e' lw 1 dt 2
 set style line 14 lc rgb '#d62728' lw 1 dt 2
 set style fill transparent solid 0.18 noborder
-set multiplot layout 1, 3 title 'accuracy: tanh against LeCun''s scaled tanh'
+# Three equal plot areas side by side, and a strip at the bottom for one shared key.
+L = 0.1; R = 0.985; G = 0.085; W = (R - L - 2 * G) / 3
+set bmargin at screen 0.24
+set tmargin at screen 0.91
+set multiplot
 depths = '5 20 40'
 do for [i = 1:3] {
     d = int(word(depths, i))
+    set lmargin at screen L + (i - 1) * (W + G)
+    set rmargin at screen L + (i - 1) * (W + G) + W
     set title sprintf('%d hidden layers', d)
     set xlabel 'epoch'
-    if (i == 1) { set ylabel 'accuracy (%)'; set key bottom right } else { unset ylabel; unset key }
+    if (i == 1) { set ylabel 'accuracy (%)' } else { unset ylabel }
     plot window(d, 'tanh')       using 1:3:4 with filledcurves lc rgb '#ff7f0e' notitle, \
          window(d, 'lecun_tanh') using 1:3:4 with filledcurves lc rgb '#d62728' notitle, \
-         window(d, 'tanh')       using 1:2 with lines ls 12 title 'tanh, training', \
-         window(d, 'lecun_tanh') using 1:2 with lines ls 14 title 'LeCun, training', \
-         epochs(d, 'tanh')       using 1:2:3:4 with yerrorlines ls 2 title 'tanh, test', \
-         epochs(d, 'lecun_tanh') using 1:2:3:4 with yerrorlines ls 4 title 'LeCun, test'
+         window(d, 'tanh')       using 1:2 with lines ls 12 notitle, \
+         window(d, 'lecun_tanh') using 1:2 with lines ls 14 notitle, \
+         epochs(d, 'tanh')       using 1:2:3:4 with yerrorlines ls 2 notitle, \
+         epochs(d, 'lecun_tanh') using 1:2:3:4 with yerrorlines ls 4 notitle
 }
+# The shared key, in one row under the panels (an empty plot that only draws its key).
+unset border; unset tics; unset xlabel; unset ylabel; unset title; unset grid; unset logscale
+set offsets 0, 0, 0, 0
+set lmargin at screen 0; set rmargin at screen 1; set bmargin at screen 0; set tmargin at screen 0.09
+set xrange [0:1]; set yrange [0:1]
+set key center center horizontal maxrows 1 samplen 2
+plot 2 notitle, \
+     keyentry with lines ls 12 title 'tanh, training', \
+     keyentry with lines ls 14 title 'LeCun, training', \
+     keyentry with yerrorlines ls 2 title 'tanh, test', \
+     keyentry with yerrorlines ls 4 title 'LeCun, test'
 unset multiplot
