@@ -355,8 +355,14 @@ int main(int argc, char **argv) {
                          DEPTHS[d], activation_name(ACTIVATIONS[a]));
             }
 
+    /* Opened (and migrated) once up front, so a bad path is one error, not one per thread. */
+    nn_results *main_db = results_open(cli.db, &err);
+    if (!main_db) {
+        fprintf(stderr, "%s: %s\n", CHAPTER, err.msg);
+        goto out;
+    }
     shared sh = {&cli, cfg, &train, &test};
-    int failed = 0;
+    int failed = 0, reported = 0;
     int threads = omp_get_max_threads();
     openblas_set_num_threads(1);
 #pragma omp parallel num_threads(threads)
@@ -380,11 +386,15 @@ int main(int argc, char **argv) {
         }
         if (terr.msg[0]) {
 #pragma omp critical(report_error)
-            fprintf(stderr, "%s: %s\n", CHAPTER, terr.msg);
+            {
+                if (!reported) fprintf(stderr, "%s: %s\n", CHAPTER, terr.msg);
+                reported = 1;
+            }
         }
         results_close(db);
     }
     rc = failed;
+    results_close(main_db);
 out:
     free(tasks);
     images_free(&train);
