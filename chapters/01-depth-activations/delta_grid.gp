@@ -2,18 +2,21 @@
 # activation, the delta of back-propagation) on the fixed probe mini-batch after 3 epochs,
 # all four activations, one panel per depth. This is the factor the weight gradient
 # dL/dW = delta h^T inherits from the layers above, without the layer's input.
-# Geometric mean over seeds, error bars from the seeds' minimum to maximum; an exact 0 is
+# Median over seeds (geometric mean of the middle two for an even count), error bars from the seeds' minimum to maximum; an exact 0 is
 # drawn at 1e-45 (see grad_grid.gp).
 # Set by the Makefile: terminal, output, and `db` (the results database).
 
 epoch = 3
 delta(depth, act) = sprintf("< sqlite3 -readonly -separator ' ' '%s' \"\
-  SELECT CAST(substr(layer_name, 6) AS INTEGER) AS l, \
-         exp(avg(ln(max(l2, 1e-45)))), max(min(l2), 1e-45), max(max(l2), 1e-45) \
-  FROM latest_grad_stats \
-  WHERE chapter = '01-depth-activations' AND experiment = 'depth%d-%s' \
-    AND kind = 'activation' AND layer_name LIKE 'dense%%' AND epoch = %d \
-  GROUP BY l ORDER BY l\"", db, depth, act, epoch)
+  SELECT l, exp(avg(lg)), exp(min(lo)), exp(min(hi)) FROM ( \
+    SELECT l, lg, row_number() OVER (PARTITION BY l ORDER BY lg) AS rn, \
+           count(*) OVER (PARTITION BY l) AS n, \
+           min(lg) OVER (PARTITION BY l) AS lo, max(lg) OVER (PARTITION BY l) AS hi \
+    FROM (SELECT CAST(substr(layer_name, 6) AS INTEGER) AS l, ln(max(l2, 1e-45)) AS lg \
+          FROM latest_grad_stats \
+          WHERE chapter = '01-depth-activations' AND experiment = 'depth%d-%s' \
+            AND kind = 'activation' AND layer_name LIKE 'dense%%' AND epoch = %d)) \
+  WHERE rn IN ((n + 1) / 2, (n + 2) / 2) GROUP BY l ORDER BY l\"", db, depth, act, epoch)
 
 set logscale y
 set format y '10^{%T}'

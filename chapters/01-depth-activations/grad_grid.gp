@@ -1,18 +1,21 @@
 # Part (C): largest absolute weight gradient of every dense layer, on the fixed probe
 # mini-batch, after 3 epochs of training; one panel per depth, ReLU / tanh / sigmoid
-# together. Geometric mean over seeds, error bars from the seeds' minimum to maximum.
+# together. Median over seeds (geometric mean of the middle two for an even count), error bars from the seeds' minimum to maximum.
 # A gradient that is exactly 0 (every unit above it dead) is drawn at 1e-45, below the
 # smallest positive float, so that it shows instead of vanishing from a log axis.
 # Set by the Makefile: terminal, output, and `db` (the results database).
 
 epoch = 3
 grad(depth, act) = sprintf("< sqlite3 -readonly -separator ' ' '%s' \"\
-  SELECT CAST(substr(layer_name, 6) AS INTEGER) AS l, \
-         exp(avg(ln(max(max_abs, 1e-45)))), max(min(max_abs), 1e-45), max(max(max_abs), 1e-45) \
-  FROM latest_grad_stats \
-  WHERE chapter = '01-depth-activations' AND experiment = 'depth%d-%s' \
-    AND kind = 'weight' AND epoch = %d \
-  GROUP BY l ORDER BY l\"", db, depth, act, epoch)
+  SELECT l, exp(avg(lg)), exp(min(lo)), exp(min(hi)) FROM ( \
+    SELECT l, lg, row_number() OVER (PARTITION BY l ORDER BY lg) AS rn, \
+           count(*) OVER (PARTITION BY l) AS n, \
+           min(lg) OVER (PARTITION BY l) AS lo, max(lg) OVER (PARTITION BY l) AS hi \
+    FROM (SELECT CAST(substr(layer_name, 6) AS INTEGER) AS l, ln(max(max_abs, 1e-45)) AS lg \
+          FROM latest_grad_stats \
+          WHERE chapter = '01-depth-activations' AND experiment = 'depth%d-%s' \
+            AND kind = 'weight' AND epoch = %d)) \
+  WHERE rn IN ((n + 1) / 2, (n + 2) / 2) GROUP BY l ORDER BY l\"", db, depth, act, epoch)
 
 set logscale y
 set format y '10^{%T}'
