@@ -1,0 +1,403 @@
+/* 01-depth-activations/experiment.c - deep, narrow MNIST perceptrons and their gradients.
+ *
+ * The assignment's grid: fully connected networks with 5, 20 or 40 hidden layers of 32
+ * units, every hidden layer using the same activation (ReLU, tanh, sigmoid, or LeCun's
+ * scaled tanh 1.7159 tanh(2x/3) + 0.01x), a softmax output, categorical cross-entropy and
+ * plain SGD (learning rate 0.01, batches of 32), with Keras' defaults: Glorot-uniform
+ * weights and zero biases, pixels scaled to [0, 1]. Each (depth, activation) pair is one
+ * experiment, trained for several seeds.
+ *
+ * Logged for every run:
+ *   - per epoch: training loss/accuracy (running mean over the epoch) and test loss/accuracy;
+ *   - every `window` optimiser steps: the mean training loss/accuracy over those steps
+ *     (split 'train_window'), for learning curves finer than an epoch;
+ *   - at initialisation (epoch 0) and after every epoch: max |g| and L2 norm of every
+ *     layer's weight gradient and output gradient on one fixed mini-batch (the first
+ *     `batch` training images), so the 3-epoch models of the assignment's part (C) are the
+ *     rows with epoch = 3;
+ *   - metrics: test accuracy and loss, final training loss, time, parameter count, how
+ *     many hidden units sit where their activation is flat (see flat_stats) and the size
+ *     of the first and last hidden layers' outputs, at initialisation and at the end;
+ *     and the test confusion matrix.
+ *
+ * The runs are independent, so with --threads N they are trained N at a time, one thread
+ * each (single-threaded BLAS: 32-wide layers are far too small to split), each thread with
+ * its own database connection. A run's numbers therefore do not depend on N. */
+#include <cblas.h>
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "clock.h"
+#include "experiment.h"
+#include "metrics.h"
+#include "model.h"
+#include "optim.h"
+#include "progress.h"
+#include "results.h"
+
+#define CHAPTER "01-depth-activations"
+#define UNITS 32
+#define CLASSES 10
+#define EVAL_BATCH 250 /* evaluation and unit statistics: larger batches, same numbers */
+
+
+
+typedef struct profile_config {
+    int train_n, test_n; /* images used (the first n of each split; 0: all) */
+    int epochs, seeds, batch;
+    int window; /* optimiser steps per 'train_window' row */
+    float lr;
+} profile_config;
+
+/* Full: all of MNIST, 3 seeds, 20 epochs (the assignment gives no count; Keras' MNIST
+ * examples use 10 to 20). Part (C) reads the models after epoch 3 from the same runs.
+ * Smoke: the same 12 networks on a few hundred images, with every table and figure. */
+static const profile_config FULL = {0, 0, 20, 3, 32, 100, 0.01f};
+static const profile_config SMOKE = {480, 500, 3, 2, 32, 3, 0.01f};
+
+static const int DEPTHS[] = {5, 20, 40};
+static const nn_activation ACTIVATIONS[] = {NN_RELU, NN_TANH, NN_SIGMOID, NN_LECUN_TANH};
+enum {
+    N_DEPTHS = sizeof DEPTHS / sizeof DEPTHS[0],
+    N_ACTS = sizeof ACTIVATIONS / sizeof ACTIVATIONS[0],
+};
+
+typedef struct task {
+    int depth;
+    nn_activation act;
+    int64_t seed;
+    char experiment[32]; /* "depth20-tanh" */
+} task;
+
+/* Read-only inputs shared by every task. */
+typedef struct shared {
+    const nn_cli *cli;
+    const profile_config *cfg;
+    const nn_images *train, *test;
+} shared;
+
+static nn_model *build_model(int depth, nn_activation act, nn_rng *rng, nn_err *err) {
+    nn_model *m = nn_model_new(1, 28, 28, err);
+    if (!m) return NULL;
+    for (int k = 0; k < depth; k++) {
+        nn_add_dense(m, UNITS);
+        nn_add_activation(m, act);
+    }
+    /* The softmax of the output is inside the loss (softmax_xent), as in Keras'
+     * softmax + categorical cross-entropy, computed stably from the logits. */
+    nn_add_dense(m, CLASSES);
+    if (nn_model_build(m, EVAL_BATCH, err)) {
+        nn_model_free(m);
+        return NULL;
+    }
+    nn_model_init(m, NN_INIT_GLOROT_UNIFORM, rng); /* biases 0 */
+    nn_set_input_grad(m, 0);
+    return m;
+}
+
+/* Where the hidden units sit on their activation after the last forward pass of n samples:
+ * the fraction of (sample, unit) pairs whose slope f'(x) is below 1% of the activation's
+ * largest slope ("flat": for ReLU, inactive), and the fraction of units that are flat for
+ * every one of the n samples ("stuck": for ReLU, dead on this batch). `ones` and `slope`
+ * are n*UNITS scratch floats. */
+typedef struct flat_stats {
+    double flat, stuck;
+    double rms_first, rms_last; /* root mean square of the first and last hidden outputs */
+} flat_stats;
+
+static double rms(const float *v, size_t len) {
+    double s = 0;
+    for (size_t i = 0; i < len; i++) s += (double)v[i] * v[i];
+    return sqrt(s / (double)len);
+}
+
+static double max_slope(nn_activation act) {
+    switch (act) {
+    case NN_SIGMOID: return 0.25;
+    case NN_LECUN_TANH: return 1.7159 * 2.0 / 3.0 + 0.01;
+    default: return 1.0;
+    }
+}
+
+static flat_stats measure_flat(const nn_model *m, int depth, nn_activation act, int n, float *ones,
+                               float *slope) {
+    long flat = 0, stuck = 0;
+    double limit = 0.01 * max_slope(act);
+    for (int k = 0; k < depth; k++) {
+        const float *pre = nn_layer_output(m, 2 * k), *post = nn_layer_output(m, 2 * k + 1);
+        activation_backward(act, slope, ones, pre, post, n, UNITS);
+        for (int u = 0; u < UNITS; u++) {
+            int flat_here = 0;
+            for (int i = 0; i < n; i++) flat_here += slope[(size_t)i * UNITS + u] < limit;
+            flat += flat_here;
+            stuck += flat_here == n;
+        }
+    }
+    return (flat_stats){(double)flat / ((double)n * depth * UNITS),
+                        (double)stuck / ((double)depth * UNITS),
+                        rms(nn_layer_output(m, 1), (size_t)n * UNITS),
+                        rms(nn_layer_output(m, 2 * depth - 1), (size_t)n * UNITS)};
+}
+
+/* Gradient statistics of the probe batch. A diverged network has non-finite gradients,
+ * which the database cannot hold as statistics (NaN reads back as NULL); those are logged
+ * as +infinity, and the run goes on, as Keras' would. */
+static int log_grads(nn_results *db, int64_t run, const nn_model *m, int epoch, int step,
+                     nn_err *err) {
+    int finite = 1;
+    for (int layer = 0; layer < nn_layer_count(m) && finite; layer++) {
+        nn_grad_stats s;
+        if (nn_layer_grad_stats(m, layer, &s)) return nn_fail(err, "no statistics for %d", layer);
+        finite = isfinite(s.w_max_abs) && isfinite(s.w_l2) && isfinite(s.act_max_abs) &&
+                 isfinite(s.act_l2);
+    }
+    if (finite) return experiment_log_grad_stats(db, run, m, epoch, step, err);
+    for (int layer = 0; layer < nn_layer_count(m); layer++) {
+        nn_grad_stats s;
+        nn_layer_grad_stats(m, layer, &s);
+        const char *name = nn_layer_name(m, layer);
+        double v[4] = {s.w_max_abs, s.w_l2, s.act_max_abs, s.act_l2};
+        for (int j = 0; j < 4; j++)
+            if (!isfinite(v[j])) v[j] = INFINITY;
+        if ((s.has_params &&
+             results_log_grad(db, run, &(nn_grad_row){epoch, step, layer, name, "weight", v[0], v[1]},
+                              err)) ||
+            results_log_grad(db, run,
+                             &(nn_grad_row){epoch, step, layer, name, "activation", v[2], v[3]}, err))
+            return -1;
+    }
+    return 0;
+}
+
+static int train_one(nn_results *db, const shared *sh, const task *t, nn_err *err) {
+    const profile_config *cfg = sh->cfg;
+    char config[512];
+    snprintf(config, sizeof config,
+             "{\"depth\":%d,\"units\":%d,\"activation\":\"%s\",\"output\":\"softmax\","
+             "\"loss\":\"categorical_crossentropy\",\"init\":\"glorot_uniform\","
+             "\"bias_init\":\"zeros\",\"inputs\":\"pixels/255\",\"train_n\":%d,\"test_n\":%d,"
+             "\"epochs\":%d,\"batch\":%d,\"lr\":%g,\"optimizer\":\"sgd\",\"momentum\":0,"
+             "\"probe_batch\":%d,\"probe\":\"first training images\",\"window_steps\":%d,"
+             "\"unit_stats_batch\":%d}",
+             t->depth, UNITS, activation_name(t->act), sh->train->n, sh->test->n, cfg->epochs,
+             cfg->batch, (double)cfg->lr, cfg->batch, cfg->window, EVAL_BATCH);
+    int64_t run = results_begin_run(
+        db, &(nn_run_info){CHAPTER, t->experiment, sh->cli->profile, config, t->seed}, err);
+    if (run < 0) return -1;
+
+    nn_rng rng;
+    rng_seed(&rng, (uint64_t)t->seed);
+    nn_rng init_rng = rng_split(&rng, 1), order_rng = rng_split(&rng, 2);
+    nn_model *m = build_model(t->depth, t->act, &init_rng, err);
+    nn_optim *opt = m ? nn_sgd_new(m, (nn_sgd_config){0}, err) : NULL; /* plain SGD */
+    nn_batches train_b = {0}, test_b = {0}, probe = {0}, units_b = {0};
+    float *ones = malloc(sizeof(float) * EVAL_BATCH * UNITS);
+    float *slope = malloc(sizeof(float) * EVAL_BATCH * UNITS);
+    int rc = -1;
+    if (!ones || !slope) {
+        nn_fail(err, "out of memory");
+        goto done;
+    }
+    for (int i = 0; i < EVAL_BATCH * UNITS; i++) ones[i] = 1.0f;
+    if (!opt || batches_init(&train_b, sh->train, cfg->batch, err) ||
+        batches_init(&test_b, sh->test, EVAL_BATCH, err) ||
+        batches_init(&probe, sh->train, cfg->batch, err) ||
+        batches_init(&units_b, sh->train, EVAL_BATCH, err))
+        goto done;
+    batches_next(&probe);   /* the fixed probe batch: the first training images */
+    batches_next(&units_b); /* the first EVAL_BATCH training images, for unit statistics */
+
+    nn_forward(m, units_b.x, units_b.count, 0);
+    flat_stats flat0 = measure_flat(m, t->depth, t->act, units_b.count, ones, slope);
+    if (experiment_probe_gradients(m, probe.x, probe.y, probe.count, NULL, err) ||
+        log_grads(db, run, m, 0, 0, err))
+        goto done;
+
+    char label[96];
+    snprintf(label, sizeof label, "%s seed %lld", t->experiment, (long long)t->seed);
+    nn_progress bar;
+    progress_start(&bar, stderr, label, "img", (long)cfg->epochs * sh->train->n);
+    double train_seconds = 0, last_train_loss = 0;
+    long nonfinite = 0;
+    int step = 0;
+    for (int epoch = 1; epoch <= cfg->epochs; epoch++) {
+        double t0 = nn_seconds(), loss_sum = 0, w_loss = 0, w_t0 = t0;
+        long correct = 0, seen = 0, w_correct = 0, w_seen = 0;
+        int n;
+        batches_shuffle(&train_b, &order_rng);
+        while ((n = batches_next(&train_b)) > 0) {
+            const float *logits = nn_forward(m, train_b.x, n, 1);
+            int c = nn_count_correct(logits, train_b.y, n, CLASSES);
+            float *d = nn_output_grad_buffer(m);
+            double l = (double)softmax_xent(logits, train_b.y, n, CLASSES, d) * n;
+            nonfinite += !isfinite(l);
+            nn_backward(m, d, n);
+            nn_optim_step(opt, cfg->lr);
+            loss_sum += l;
+            correct += c;
+            seen += n;
+            w_loss += l;
+            w_correct += c;
+            w_seen += n;
+            if (++step % cfg->window == 0) {
+                double now = nn_seconds();
+                if (results_log_epoch(db, run,
+                                      &(nn_epoch_row){epoch, step, "train_window", w_loss / w_seen,
+                                                      (double)w_correct / w_seen, cfg->lr,
+                                                      now - w_t0},
+                                      err))
+                    goto done;
+                w_loss = 0, w_correct = 0, w_seen = 0, w_t0 = now;
+                progress_update(&bar, (long)(epoch - 1) * sh->train->n + seen, NULL);
+            }
+        }
+        double seconds = nn_seconds() - t0;
+        train_seconds += seconds;
+        last_train_loss = loss_sum / seen;
+        nn_eval test_eval;
+        if (experiment_evaluate(m, &test_b, &test_eval, NULL, err)) goto done;
+        char note[64];
+        snprintf(note, sizeof note, "epoch %d test accuracy %.2f%%", epoch,
+                 100 * test_eval.accuracy);
+        progress_update(&bar, (long)epoch * sh->train->n, note);
+
+        if (results_transaction_begin(db, err) ||
+            results_log_epoch(db, run,
+                              &(nn_epoch_row){epoch, step, "train", loss_sum / seen,
+                                              (double)correct / seen, cfg->lr, seconds},
+                              err) ||
+            results_log_epoch(db, run,
+                              &(nn_epoch_row){epoch, step, "test", test_eval.loss,
+                                              test_eval.accuracy, cfg->lr, 0},
+                              err) ||
+            experiment_probe_gradients(m, probe.x, probe.y, probe.count, NULL, err) ||
+            log_grads(db, run, m, epoch, step, err) || results_transaction_commit(db, err))
+            goto done;
+    }
+    progress_finish(&bar, NULL);
+
+    nn_eval final;
+    int64_t confusion[CLASSES * CLASSES] = {0};
+    nn_forward(m, units_b.x, units_b.count, 0);
+    flat_stats flat1 = measure_flat(m, t->depth, t->act, units_b.count, ones, slope);
+    if (experiment_evaluate(m, &test_b, &final, confusion, err) ||
+        results_transaction_begin(db, err) ||
+        results_log_metric(db, run, "test_accuracy", final.accuracy, err) ||
+        results_log_metric(db, run, "test_loss", final.loss, err) ||
+        results_log_metric(db, run, "train_loss", last_train_loss, err) ||
+        results_log_metric(db, run, "train_seconds", train_seconds, err) ||
+        results_log_metric(db, run, "parameters", (double)nn_param_count(m), err) ||
+        results_log_metric(db, run, "nonfinite_batches", (double)nonfinite, err) ||
+        results_log_metric(db, run, "flat_fraction_init", flat0.flat, err) ||
+        results_log_metric(db, run, "flat_fraction_final", flat1.flat, err) ||
+        results_log_metric(db, run, "stuck_units_init", flat0.stuck, err) ||
+        results_log_metric(db, run, "stuck_units_final", flat1.stuck, err) ||
+        results_log_metric(db, run, "rms_first_hidden_init", flat0.rms_first, err) ||
+        results_log_metric(db, run, "rms_last_hidden_init", flat0.rms_last, err) ||
+        results_log_metric(db, run, "rms_first_hidden_final", flat1.rms_first, err) ||
+        results_log_metric(db, run, "rms_last_hidden_final", flat1.rms_last, err) ||
+        results_log_confusion(db, run, CLASSES, confusion, err) ||
+        results_transaction_commit(db, err))
+        goto done;
+    rc = 0;
+done:
+    rc = experiment_end_run(db, run, rc, err);
+    free(ones);
+    free(slope);
+    batches_free(&train_b);
+    batches_free(&test_b);
+    batches_free(&probe);
+    batches_free(&units_b);
+    nn_optim_free(opt);
+    nn_model_free(m);
+    return rc;
+}
+
+int main(int argc, char **argv) {
+    nn_cli cli;
+    nn_err err = {{0}};
+    int parsed = cli_parse(
+        argc, argv,
+        "Trains MNIST perceptrons with 5, 20 and 40 hidden layers of 32 units, each with ReLU, "
+        "tanh, sigmoid and LeCun's scaled tanh, for several seeds, and logs learning curves "
+        "and per-layer gradient statistics into the results database. Runs are trained "
+        "--threads at a time, one thread each.",
+        stdout, &cli, &err);
+    if (parsed) {
+        if (parsed < 0) fprintf(stderr, "%s\n", err.msg);
+        return parsed < 0 ? 2 : 0;
+    }
+    const profile_config *cfg = cli.smoke ? &SMOKE : &FULL;
+
+    nn_images train = {0}, test = {0};
+    int rc = 1;
+    if (experiment_load_mnist(cli.data_dir, cfg->train_n, cfg->test_n, &train, &test, &err)) {
+        fprintf(stderr, "%s: %s\n", CHAPTER, err.msg);
+        return 1;
+    }
+    /* Deepest networks first: they take longest, so the threads finish together. */
+    int n_tasks = N_DEPTHS * N_ACTS * cfg->seeds;
+    task *tasks = calloc((size_t)n_tasks, sizeof *tasks);
+    if (!tasks) {
+        fprintf(stderr, "%s: out of memory\n", CHAPTER);
+        goto out;
+    }
+    int k = 0;
+    for (int d = N_DEPTHS - 1; d >= 0; d--)
+        for (int s = 0; s < cfg->seeds; s++)
+            for (int a = 0; a < N_ACTS; a++, k++) {
+                tasks[k] = (task){DEPTHS[d], ACTIVATIONS[a], cli.seed + s, ""};
+                snprintf(tasks[k].experiment, sizeof tasks[k].experiment, "depth%d-%s",
+                         DEPTHS[d], activation_name(ACTIVATIONS[a]));
+            }
+
+    /* Opened (and migrated) once up front, so a bad path is one error, not one per thread. */
+    nn_results *main_db = results_open(cli.db, &err);
+    if (!main_db) {
+        fprintf(stderr, "%s: %s\n", CHAPTER, err.msg);
+        goto out;
+    }
+    shared sh = {&cli, cfg, &train, &test};
+    int failed = 0, reported = 0;
+    int threads = omp_get_max_threads();
+    openblas_set_num_threads(1);
+#pragma omp parallel num_threads(threads)
+    {
+        nn_err terr = {{0}};
+        nn_results *db = results_open(cli.db, &terr);
+        if (!db) {
+#pragma omp atomic write
+            failed = 1;
+        }
+#pragma omp for schedule(dynamic, 1)
+        for (int i = 0; i < n_tasks; i++) {
+            int stop;
+#pragma omp atomic read
+            stop = failed;
+            if (stop || !db) continue;
+            if (train_one(db, &sh, &tasks[i], &terr)) {
+#pragma omp atomic write
+                failed = 1;
+            }
+        }
+        if (terr.msg[0]) {
+#pragma omp critical(report_error)
+            {
+                if (!reported) fprintf(stderr, "%s: %s\n", CHAPTER, terr.msg);
+                reported = 1;
+            }
+        }
+        results_close(db);
+    }
+    rc = failed;
+    results_close(main_db);
+out:
+    free(tasks);
+    images_free(&train);
+    images_free(&test);
+    return rc;
+}
