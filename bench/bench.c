@@ -45,7 +45,7 @@ enum { POOL = 8 };
 
 typedef struct options {
     const char *model, *mode, *db, *report;
-    int batch, threads, repeats, peak, peak_n;
+    int batch, threads, repeats, peak, peak_n, kernels;
     double seconds, warmup;
     int64_t seed;
 } options;
@@ -55,6 +55,7 @@ static void usage(FILE *out, const char *program) {
             "Usage: %s --model NAME --mode train|infer [--batch N] [--threads N] [--seconds S]\n"
             "          [--repeats R] [--warmup S] [--seed N]\n"
             "       %s --peak [--threads N] [--size N] [--repeats R]\n"
+            "       %s --kernels --model NAME [--batch N] [--threads N] [--seconds S]\n"
             "       %s --report FILE [--db PATH]\n\n"
             "nnlab's side of `make bench` (see bench/run.sh). Measures one row - training\n"
             "throughput (forward + softmax-CE + backward + SGD momentum) or batch inference\n"
@@ -72,10 +73,11 @@ static void usage(FILE *out, const char *program) {
             "  --seed N         seed of the weights and the synthetic data (default 1)\n"
             "  --peak           measure the large-sgemm peak instead of a model\n"
             "  --size N         sgemm size for --peak, N x N x N (default 2048)\n"
+            "  --kernels        time a training step kernel by kernel (where the time goes)\n"
             "  --report FILE    print the table of the records in FILE (JSON lines)\n"
             "  --db PATH        with --report: also store the rows in this results database\n"
             "  -h, --help       show this help\n",
-            program, program, program, bench_arch_names());
+            program, program, program, program, bench_arch_names());
 }
 
 static int parse_int(const char *s, int lo, int hi, int *out) {
@@ -103,7 +105,8 @@ static int parse_options(int argc, char **argv, options *o) {
         {"warmup", required_argument, NULL, 'w'}, {"seed", required_argument, NULL, 'S'},
         {"peak", no_argument, NULL, 'p'},         {"size", required_argument, NULL, 'n'},
         {"report", required_argument, NULL, 'R'}, {"db", required_argument, NULL, 'd'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+        {"kernels", no_argument, NULL, 'k'},      {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
     *o = (options){.mode = "train", .batch = 0, .threads = 1, .repeats = 5, .peak_n = 2048,
                    .seconds = 1.0, .warmup = 0.5, .seed = 1};
     const char *prog = argv[0];
@@ -120,6 +123,7 @@ static int parse_options(int argc, char **argv, options *o) {
         case 'w': bad = parse_seconds(optarg, &o->warmup); break;
         case 'S': bad = parse_int(optarg, 0, INT32_MAX, &seed), o->seed = seed; break;
         case 'p': o->peak = 1; break;
+        case 'k': o->kernels = 1; break;
         case 'n': bad = parse_int(optarg, 64, 16384, &o->peak_n); break;
         case 'R': o->report = optarg; break;
         case 'd': o->db = optarg; break;
@@ -261,12 +265,15 @@ static int bench_row(const options *o) {
         rate[r] = (double)n * o->batch / dt;
         steps += n;
     }
+    double best = rate[0];
+    for (int r = 1; r < o->repeats; r++) best = rate[r] > best ? rate[r] : best;
     double img_s = median(rate, o->repeats);
     double gflops = img_s * bench_step_flops(a, o->mode) * 1e-9;
     printf("{\"impl\":\"nnlab\",\"kind\":\"row\",\"model\":\"%s\",\"mode\":\"%s\",\"batch\":%d,"
-           "\"threads\":%d,\"img_per_s\":%.6g,\"ms_per_img\":%.6g,\"gflops\":%.4g,"
+           "\"threads\":%d,\"img_per_s\":%.6g,\"img_per_s_best\":%.6g,\"ms_per_img\":%.6g,"
+           "\"gflops\":%.4g,"
            "\"repeats\":%d,\"steps\":%ld,\"last_loss\":%.6g,",
-           o->model, o->mode, o->batch, o->threads, img_s, 1000.0 / img_s, gflops, o->repeats,
+           o->model, o->mode, o->batch, o->threads, img_s, best, 1000.0 / img_s, gflops, o->repeats,
            steps, (double)c.loss);
     print_config(o);
     printf("}\n");
@@ -330,7 +337,10 @@ int main(int argc, char **argv) {
     openblas_set_num_threads(o.threads);
     _MM_SET_FLUSH_ZERO_MODE(_MM_FLUSH_ZERO_ON);
     _MM_SET_DENORMALS_ZERO_MODE(_MM_DENORMALS_ZERO_ON);
-    rc = o.peak ? bench_peak(&o) : bench_row(&o);
+    if (o.kernels)
+        rc = bench_kernels(bench_arch_find(o.model), o.batch, o.threads, o.seconds, stdout);
+    else
+        rc = o.peak ? bench_peak(&o) : bench_row(&o);
     fflush(stdout);
     return rc < 0 ? 1 : 0;
 }

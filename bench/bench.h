@@ -27,6 +27,8 @@
 #ifndef NN_BENCH_H
 #define NN_BENCH_H
 
+#include <stdio.h>
+
 #include "nn_err.h"
 
 typedef enum bench_layer_kind {
@@ -58,6 +60,10 @@ const char *bench_arch_names(void);
 double bench_forward_flops(const bench_arch *a);
 /* FLOPs per sample of one step of `mode` ("train": 3x forward, "infer": 1x); 0 if unknown. */
 double bench_step_flops(const bench_arch *a, const char *mode);
+
+/* Replays training steps of `a` with the raw kernels of layers.h for `seconds` (after a
+ * warm-up) and prints, per kernel, ms per step, share and GFLOP/s to `out` (kernels.c). */
+int bench_kernels(const bench_arch *a, int batch, int threads, double seconds, FILE *out);
 
 /* Reads the JSON-lines records in `path` (both sides' rows and the peak), prints the
  * comparison table to stdout and, if db_path is not NULL, stores every row in the results

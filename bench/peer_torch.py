@@ -92,6 +92,9 @@ def main():
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--warmup", type=float, default=0.5)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--profile", action="store_true",
+                    help="also print torch.profiler's per-operator table to stderr "
+                         "(diagnostic; slows the timed steps a little)")
     a = ap.parse_args()
     batch = a.batch or (1 if a.mode == "infer" else 64)
     tt = a.torch_threads or a.threads
@@ -138,6 +141,13 @@ def main():
             i += n
             steps += n
             rates.append(n * batch / dt)
+        if a.profile:
+            from torch.profiler import profile, ProfilerActivity
+            with profile(activities=[ProfilerActivity.CPU]) as prof:
+                for k in range(20):
+                    step(k % POOL)
+            print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=15),
+                  file=sys.stderr)
     img_s = statistics.median(rates)
     ob = openblas_threads()
     config = "torch %s; torch_threads=%d; OPENBLAS_NUM_THREADS=%s (openblas_get_num_threads()=%s)" % (
@@ -151,6 +161,7 @@ def main():
         label += " " + a.grad_mode
     print(json.dumps({"impl": "torch", "kind": "row", "model": a.model, "mode": a.mode,
                       "batch": batch, "threads": a.threads, "img_per_s": img_s,
+                      "img_per_s_best": max(rates),
                       "ms_per_img": 1000.0 / img_s, "repeats": a.repeats, "steps": steps,
                       "torch_threads": torch.get_num_threads(), "openblas_threads": -1 if ob is None else ob,
                       "config": config, "label": label}), flush=True)
