@@ -211,7 +211,20 @@ static void run_step(bench_ctx *c) {
     nn_optim_step(c->opt, 0.01f);
 }
 
+/* The 1-minute load average (-1 if unknown): the machine is shared, so every record says
+ * how busy it was while it was measured. */
+static double load_average(void) {
+    double load = -1;
+    FILE *f = fopen("/proc/loadavg", "r");
+    if (f) {
+        if (fscanf(f, "%lf", &load) != 1) load = -1;
+        fclose(f);
+    }
+    return load;
+}
+
 static void print_config(const options *o) {
+    printf("\"load\":%.2f,", load_average());
     printf("\"label\":\"blas=%d\",", openblas_get_num_threads());
     printf("\"config\":\"nnlab; openblas_threads=%d omp_threads=%d; FTZ/DAZ on; %s\"",
            openblas_get_num_threads(), omp_get_max_threads(), openblas_get_config());

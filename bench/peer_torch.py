@@ -161,7 +161,7 @@ def main():
         label += " " + a.grad_mode
     print(json.dumps({"impl": "torch", "kind": "row", "model": a.model, "mode": a.mode,
                       "batch": batch, "threads": a.threads, "img_per_s": img_s,
-                      "img_per_s_best": max(rates),
+                      "img_per_s_best": max(rates), "load": round(os.getloadavg()[0], 2),
                       "ms_per_img": 1000.0 / img_s, "repeats": a.repeats, "steps": steps,
                       "torch_threads": torch.get_num_threads(), "openblas_threads": -1 if ob is None else ob,
                       "config": config, "label": label}), flush=True)

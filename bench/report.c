@@ -35,7 +35,7 @@ enum { MAX_RECORDS = 512, MAX_CONFIGS = 8, STR = 256 };
 typedef struct record {
     char impl[16], kind[16], model[16], mode[16], config[STR], label[64], skip[STR], cpu[STR];
     int batch, threads, repeats;
-    double img_per_s, img_per_s_best, ms_per_img, gflops, load_start, load_end;
+    double img_per_s, img_per_s_best, ms_per_img, gflops, load, load_start, load_end;
 } record;
 
 /* ---- reading -------------------------------------------------------------------------- */
@@ -101,6 +101,7 @@ static void set_number(record *r, const char *key, double v) {
     else if (!strcmp(key, "img_per_s_best")) r->img_per_s_best = v;
     else if (!strcmp(key, "ms_per_img")) r->ms_per_img = v;
     else if (!strcmp(key, "gflops")) r->gflops = v;
+    else if (!strcmp(key, "load")) r->load = v;
     else if (!strcmp(key, "load_start")) r->load_start = v;
     else if (!strcmp(key, "load_end")) r->load_end = v;
 }
@@ -233,6 +234,15 @@ static side combine(const record *recs, int n, const record *key, const char *im
     return s;
 }
 
+/* Mean 1-minute load average over every record of a row (both sides), -1 if none. */
+static double row_load(const record *recs, int n, const record *key) {
+    double sum = 0;
+    int m = 0;
+    for (int i = 0; i < n; i++)
+        if (same_row(&recs[i], key) && !recs[i].skip[0] && recs[i].load > 0) sum += recs[i].load, m++;
+    return m ? sum / m : -1;
+}
+
 static double peak_for(const record *recs, int n, int threads) {
     double g[MAX_RECORDS];
     int m = 0;
@@ -263,16 +273,16 @@ static void fmt_num(char *buf, size_t size, int ok, double v, int decimals) {
 
 static void print_table(const record *recs, int n, const record **rows, int n_rows) {
     printf("| model | mode  | batch | thr | nnlab img/s | torch img/s | ratio | best-of ratio | nnlab ms/img |"
-           " torch ms/img | nnlab GFLOP/s | torch GFLOP/s | peak GFLOP/s | torch config |\n");
+           " torch ms/img | nnlab GFLOP/s | torch GFLOP/s | peak GFLOP/s | load | torch config |\n");
     printf("|-------|-------|------:|----:|------------:|------------:|------:|--------------:|-------------:|"
-           "-------------:|--------------:|--------------:|-------------:|--------------|\n");
+           "-------------:|--------------:|--------------:|-------------:|-----:|--------------|\n");
     for (int i = 0; i < n_rows; i++) {
         const record *key = rows[i];
         const bench_arch *a = bench_arch_find(key->model);
         double flops = a ? bench_step_flops(a, key->mode) : 0;
         side us = combine(recs, n, key, "nnlab"), them = combine(recs, n, key, "torch");
         double peak = peak_for(recs, n, key->threads);
-        char b[10][32];
+        char b[11][32];
         fmt_num(b[0], 32, us.measured, us.img_per_s, 0);
         fmt_num(b[1], 32, them.measured, them.img_per_s, 0);
         fmt_num(b[2], 32, us.measured && them.measured, us.img_per_s / them.img_per_s, 2);
@@ -281,11 +291,13 @@ static void print_table(const record *recs, int n, const record **rows, int n_ro
         fmt_num(b[5], 32, us.measured && flops > 0, us.img_per_s * flops * 1e-9, 1);
         fmt_num(b[6], 32, them.measured && flops > 0, them.img_per_s * flops * 1e-9, 1);
         fmt_num(b[7], 32, 1, peak, 1);
+        double load = row_load(recs, n, key);
+        fmt_num(b[9], 32, load >= 0, load, 1);
         fmt_num(b[8], 32, us.measured && them.measured && them.best > 0, us.best / them.best, 2);
         printf("| %-5s | %-5s | %5d | %3d | %11s | %11s | %5s | %13s | %12s | %12s | %13s | %13s | "
-               "%12s | %s |\n",
+               "%12s | %4s | %s |\n",
                key->model, key->mode, key->batch, key->threads, b[0], b[1], b[2], b[8], b[3], b[4],
-               b[5], b[6], b[7], them.measured ? them.label : them.skip);
+               b[5], b[6], b[7], b[9], them.measured ? them.label : them.skip);
         if (!us.measured) printf("|       |       |       |     | (%s) |\n",
                                  us.skip[0] ? us.skip : "nnlab: not measured");
     }
@@ -364,7 +376,7 @@ static int store_group(nn_results *db, const record *recs, int n, const record *
         json_string(cfg, sizeof cfg, us.measured ? us.config : us.skip);
         append(cfg, sizeof cfg, ",\"torch\":", 0, 0);
         json_string(cfg, sizeof cfg, them.measured ? them.config : them.skip);
-        append(cfg, sizeof cfg, "}", 0, 0);
+        append(cfg, sizeof cfg, ",\"mean_load\":%.2f}", row_load(recs, n, key), 0);
     }
     append(cfg, sizeof cfg, "]}", 0, 0);
 
