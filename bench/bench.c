@@ -223,11 +223,23 @@ static double load_average(void) {
     return load;
 }
 
+/* How idle threads wait, which the runtimes read from the environment at start-up (so
+ * bench/run.sh sets it per process): OMP_WAIT_POLICY for OpenMP's team, and
+ * OPENBLAS_THREAD_TIMEOUT for how long OpenBLAS's workers spin before sleeping. */
+static const char *wait_policy(void) {
+    const char *omp = getenv("OMP_WAIT_POLICY");
+    return omp && *omp ? omp : "default";
+}
+
 static void print_config(const options *o) {
+    const char *timeout = getenv("OPENBLAS_THREAD_TIMEOUT");
     printf("\"load\":%.2f,", load_average());
-    printf("\"label\":\"blas=%d\",", openblas_get_num_threads());
-    printf("\"config\":\"nnlab; openblas_threads=%d omp_threads=%d; FTZ/DAZ on; %s\"",
-           openblas_get_num_threads(), omp_get_max_threads(), openblas_get_config());
+    printf("\"label\":\"omp=%d blas=%d wait=%s\",", omp_get_max_threads(),
+           openblas_get_num_threads(), wait_policy());
+    printf("\"config\":\"nnlab; openblas_threads=%d omp_threads=%d; OMP_WAIT_POLICY=%s "
+           "OPENBLAS_THREAD_TIMEOUT=%s; FTZ/DAZ on; %s\"",
+           openblas_get_num_threads(), omp_get_max_threads(), wait_policy(),
+           timeout && *timeout ? timeout : "default", openblas_get_config());
     (void)o;
 }
 

@@ -153,10 +153,13 @@ def main():
     config = "torch %s; torch_threads=%d; OPENBLAS_NUM_THREADS=%s (openblas_get_num_threads()=%s)" % (
         torch.__version__, torch.get_num_threads(), os.environ.get("OPENBLAS_NUM_THREADS", "unset"), ob)
     config += "; %s" % ("SGD momentum, zero_grad(set_to_none)" if train else a.grad_mode + ", eval")
+    wait = os.environ.get("OMP_WAIT_POLICY") or "default"
+    config += "; OMP_WAIT_POLICY=%s OPENBLAS_THREAD_TIMEOUT=%s" % (
+        wait, os.environ.get("OPENBLAS_THREAD_TIMEOUT") or "default")
     config += "; flush_denormal"
     if a.model == "cnn":
         config += "; oneDNN %s" % ("on" if torch.backends.mkldnn.is_available() else "off")
-    label = "torch=%d blas=%s" % (torch.get_num_threads(), ob)
+    label = "torch=%d blas=%s wait=%s" % (torch.get_num_threads(), ob, wait)
     if not train:
         label += " " + a.grad_mode
     print(json.dumps({"impl": "torch", "kind": "row", "model": a.model, "mode": a.mode,

@@ -9,8 +9,10 @@
  * Combining records of one row (model, mode, batch, threads):
  *   - several records of the same side and configuration (more than one round): median of
  *     their medians;
- *   - PyTorch's configurations (which of OpenBLAS's and torch's thread pools gets the
- *     threads, no_grad or inference_mode): the best one, named in the table and stored.
+ *   - each side's configurations (PyTorch: which of OpenBLAS's and torch's thread pools
+ *     gets the threads, no_grad or inference_mode; both sides, with 2 threads: the default
+ *     spinning wait of idle threads or a passive one): the best one, named in the table and
+ *     stored.
  * The ratio is nnlab img/s over PyTorch img/s: above 1, nnlab is faster. The best-of ratio
  * compares each side's fastest single repeat instead: on a shared machine another process
  * can only slow a repeat down, so the fastest one is the closest to what the code can do;
@@ -273,9 +275,9 @@ static void fmt_num(char *buf, size_t size, int ok, double v, int decimals) {
 
 static void print_table(const record *recs, int n, const record **rows, int n_rows) {
     printf("| model | mode  | batch | thr | nnlab img/s | torch img/s | ratio | best-of ratio | nnlab ms/img |"
-           " torch ms/img | nnlab GFLOP/s | torch GFLOP/s | peak GFLOP/s | load | torch config |\n");
+           " torch ms/img | nnlab GFLOP/s | torch GFLOP/s | peak GFLOP/s | load | nnlab config | torch config |\n");
     printf("|-------|-------|------:|----:|------------:|------------:|------:|--------------:|-------------:|"
-           "-------------:|--------------:|--------------:|-------------:|-----:|--------------|\n");
+           "-------------:|--------------:|--------------:|-------------:|-----:|--------------|--------------|\n");
     for (int i = 0; i < n_rows; i++) {
         const record *key = rows[i];
         const bench_arch *a = bench_arch_find(key->model);
@@ -295,9 +297,10 @@ static void print_table(const record *recs, int n, const record **rows, int n_ro
         fmt_num(b[9], 32, load >= 0, load, 1);
         fmt_num(b[8], 32, us.measured && them.measured && them.best > 0, us.best / them.best, 2);
         printf("| %-5s | %-5s | %5d | %3d | %11s | %11s | %5s | %13s | %12s | %12s | %13s | %13s | "
-               "%12s | %4s | %s |\n",
+               "%12s | %4s | %s | %s |\n",
                key->model, key->mode, key->batch, key->threads, b[0], b[1], b[2], b[8], b[3], b[4],
-               b[5], b[6], b[7], b[9], them.measured ? them.label : them.skip);
+               b[5], b[6], b[7], b[9], us.measured ? us.label : us.skip,
+               them.measured ? them.label : them.skip);
         if (!us.measured) printf("|       |       |       |     | (%s) |\n",
                                  us.skip[0] ? us.skip : "nnlab: not measured");
     }

@@ -9,7 +9,9 @@
 # (build/release/bin/bench) and then PyTorch's side (bench/peer_torch.py under Debian's
 # /usr/bin/python3) right after it, so both see the same machine load. PyTorch is run in
 # each honest thread configuration (its own pool with the threads and OpenBLAS with 1, and
-# the reverse; for inference also no_grad and inference_mode); the report keeps its best.
+# the reverse; for inference also no_grad and inference_mode); with 2 threads both sides
+# also run with idle threads that sleep instead of spin (OMP_WAIT_POLICY=passive,
+# OPENBLAS_THREAD_TIMEOUT=4). The report keeps each side's best configuration and names it.
 # The whole sweep is repeated --rounds times (the machine is shared: rows are interleaved
 # and medians taken), and the large-sgemm peak is measured at the start and at the end.
 #
@@ -74,14 +76,19 @@ cores=$(nproc)
 load_start=$(load)
 
 # Appends one record; a side that fails leaves a 'skip' record saying so instead of a row.
-nnlab_row() { # model mode batch threads
-    "$BIN" --model "$1" --mode "$2" --batch "$3" --threads "$4" "${TIMING[@]}" >> "$RESULTS" ||
+# With 2 threads each side also runs with idle threads that sleep instead of spinning
+# (PASSIVE): on a loaded machine, a spinning idle worker takes the core from the thread that
+# has work, and OpenMP's and OpenBLAS's pools spin against each other.
+PASSIVE=(OMP_WAIT_POLICY=passive OPENBLAS_THREAD_TIMEOUT=4)
+nnlab_row() { # model mode batch threads [env assignments...]
+    env "${@:5}" "$BIN" --model "$1" --mode "$2" --batch "$3" --threads "$4" "${TIMING[@]}" >> "$RESULTS" ||
         printf '{"impl":"nnlab","kind":"row","model":"%s","mode":"%s","batch":%d,"threads":%d,"skip":"nnlab: bench failed"}\n' \
             "$1" "$2" "$3" "$4" >> "$RESULTS"
 }
-torch_row() { # model mode batch threads openblas_threads torch_threads [grad_mode]
-    OPENBLAS_NUM_THREADS=$5 OMP_NUM_THREADS=$6 "$PY" bench/peer_torch.py --model "$1" --mode "$2" \
-        --batch "$3" --threads "$4" --torch-threads "$6" ${7:+--grad-mode "$7"} "${TIMING[@]}" \
+torch_row() { # model mode batch threads openblas_threads torch_threads grad_mode [env...]
+    env "${@:8}" OPENBLAS_NUM_THREADS="$5" OMP_NUM_THREADS="$6" "$PY" bench/peer_torch.py \
+        --model "$1" --mode "$2" --batch "$3" --threads "$4" --torch-threads "$6" \
+        --grad-mode "$7" "${TIMING[@]}" \
         >> "$RESULTS" ||
         printf '{"impl":"torch","kind":"row","model":"%s","mode":"%s","batch":%d,"threads":%d,"skip":"torch: peer failed"}\n' \
             "$1" "$2" "$3" "$4" >> "$RESULTS"
@@ -100,10 +107,13 @@ for round in $(seq 1 "$ROUNDS"); do
                 echo "  round $round: $model train batch $batch threads $threads" >&2
                 nnlab_row "$model" train "$batch" "$threads"
                 if [[ $threads -eq 1 ]]; then
-                    torch_row "$model" train "$batch" 1 1 1
+                    torch_row "$model" train "$batch" 1 1 1 no_grad
                 else
-                    torch_row "$model" train "$batch" "$threads" 1 "$threads"
-                    torch_row "$model" train "$batch" "$threads" "$threads" 1
+                    torch_row "$model" train "$batch" "$threads" 1 "$threads" no_grad
+                    torch_row "$model" train "$batch" "$threads" "$threads" 1 no_grad
+                    nnlab_row "$model" train "$batch" "$threads" "${PASSIVE[@]}"
+                    torch_row "$model" train "$batch" "$threads" 1 "$threads" no_grad "${PASSIVE[@]}"
+                    torch_row "$model" train "$batch" "$threads" "$threads" 1 no_grad "${PASSIVE[@]}"
                 fi
             done
         done
