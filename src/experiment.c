@@ -67,6 +67,8 @@ int experiment_log_grad_stats(nn_results *db, int64_t run, const nn_model *m, in
 
 int experiment_end_run(nn_results *db, int64_t run, int rc, nn_err *err) {
     if (rc == 0) return results_finish_run(db, run, NULL, err);
+    /* A failure may leave a group of rows half-written: drop it, then record why. */
+    results_transaction_rollback(db);
     results_finish_run(db, run, err->msg[0] ? err->msg : "failed", NULL);
     return rc;
 }

@@ -45,7 +45,7 @@ int experiment_log_grad_stats(nn_results *db, int64_t run, const nn_model *m, in
                               nn_err *err);
 
 /* Ends a run: 'done' when rc == 0, else 'failed' with err->msg as the reason (the
- * original error is kept in err). Returns rc, or -1 if marking it done failed. */
+ * original error is kept in err); on failure an open transaction is rolled back first. Returns rc, or -1 if marking it done failed. */
 int experiment_end_run(nn_results *db, int64_t run, int rc, nn_err *err);
 
 /* Loads the first train_n / test_n images of MNIST from data_dir (0: all of the split). */

@@ -131,6 +131,12 @@ int results_transaction_commit(nn_results *db, nn_err *err) {
     return 0;
 }
 
+void results_transaction_rollback(nn_results *db) {
+    if (!db || !db->in_transaction) return;
+    db->in_transaction = 0;
+    exec(db, "ROLLBACK", NULL);
+}
+
 /* One statement, bound from a compact type string: 'i' int64, 'd' double, 't' text
  * (NULL pointer -> SQL NULL), 'n' SQL NULL. Keeps each logging function to its SQL. */
 typedef union bind_value {

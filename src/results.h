@@ -59,6 +59,9 @@ int results_finish_run(nn_results *db, int64_t run, const char *error_message, n
 /* Group many rows into one transaction (faster; all-or-nothing). */
 int results_transaction_begin(nn_results *db, nn_err *err);
 int results_transaction_commit(nn_results *db, nn_err *err);
+/* Drops the rows of the open transaction (none open: nothing happens). For error paths:
+ * the run can then be marked failed outside any half-written group of rows. */
+void results_transaction_rollback(nn_results *db);
 
 typedef struct nn_epoch_row {
     int epoch, step;

@@ -134,6 +134,9 @@ Test(experiment, end_run_marks_done_or_failed_with_the_reason) {
     int64_t ok = results_begin_run(db, &(nn_run_info){"c", "ok", "smoke", "{}", 0}, &err);
     int64_t bad = results_begin_run(db, &(nn_run_info){"c", "bad", "smoke", "{}", 0}, &err);
     cr_assert_eq(experiment_end_run(db, ok, 0, &err), 0);
+    /* Fail in the middle of a group of rows: they are dropped, the failure is recorded. */
+    results_transaction_begin(db, NULL);
+    results_log_metric(db, bad, "half-written", 1, NULL);
     nn_fail(&err, "data/x: truncated");
     cr_assert_eq(experiment_end_run(db, bad, -1, &err), -1);
     cr_assert_str_eq(err.msg, "data/x: truncated", "the original error is kept");
@@ -145,6 +148,10 @@ Test(experiment, end_run_marks_done_or_failed_with_the_reason) {
     sqlite3_step(st);
     cr_assert_str_eq((const char *)sqlite3_column_text(st, 0),
                      "ok:done: bad:failed:data/x: truncated");
+    sqlite3_finalize(st);
+    sqlite3_prepare_v2(results_handle(db), "SELECT count(*) FROM metrics", -1, &st, NULL);
+    sqlite3_step(st);
+    cr_assert_eq(sqlite3_column_int(st, 0), 0, "the half-written group was rolled back");
     sqlite3_finalize(st);
     results_close(db);
     char cmd[96];

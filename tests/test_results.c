@@ -339,3 +339,18 @@ Test(results, transactions_must_pair) {
     cr_assert_eq(results_transaction_commit(db, &err), 0, "%s", err.msg);
     results_close(db);
 }
+
+Test(results, rollback_drops_the_open_group_only) {
+    nn_results *db = open_ok();
+    int64_t run = begin(db, "e", 1);
+    cr_assert_eq(results_log_metric(db, run, "kept", 1, NULL), 0);
+    cr_assert_eq(results_transaction_begin(db, NULL), 0);
+    cr_assert_eq(results_log_metric(db, run, "dropped", 2, NULL), 0);
+    results_transaction_rollback(db);
+    results_transaction_rollback(db); /* nothing open: a no-op */
+    cr_assert_eq(query_int(db, "SELECT count(*) FROM metrics"), 1);
+    cr_assert_eq(query_int(db, "SELECT count(*) FROM metrics WHERE name = 'kept'"), 1);
+    cr_assert_eq(results_transaction_begin(db, NULL), 0, "a new transaction can start");
+    cr_assert_eq(results_transaction_commit(db, NULL), 0);
+    results_close(db);
+}
