@@ -232,11 +232,7 @@ int variants_read_npy(const char *images_path, const char *labels_path, int h, i
     npy_array im = {0}, lb = {0};
     int rc = -1;
     if (npy_read(images_path, &im, err)) goto done;
-    if (npy_read(labels_path, &lb, err)) {
-        if (strstr(err->msg, "dtype"))
-            nn_fail_context(err, "labels must be uint8 (in NumPy: labels.astype(np.uint8))");
-        goto done;
-    }
+    if (npy_read(labels_path, &lb, err)) goto done;
     if (im.ndim != 3 || im.shape[1] != (size_t)h || im.shape[2] != (size_t)w) {
         nn_fail(err, "%s: images must have shape (n, %d, %d), this file has %d dimension(s)%s",
                 images_path, h, w, im.ndim,
@@ -247,8 +243,29 @@ int variants_read_npy(const char *images_path, const char *labels_path, int h, i
         nn_fail(err, "%s: %zu images (want 1 to 2^30)", images_path, im.shape[0]);
         goto done;
     }
+    if (lb.dtype == NPY_I64) { /* NumPy's default integer type: narrow it, checking range */
+        const int64_t *wide = lb.data;
+        uint8_t *narrow = malloc(lb.count ? lb.count : 1);
+        if (!narrow) {
+            nn_fail(err, "%s: out of memory", labels_path);
+            goto done;
+        }
+        for (size_t i = 0; i < lb.count; i++) {
+            if (wide[i] < 0 || wide[i] >= classes) {
+                nn_fail(err, "%s: label %lld at index %zu is not in 0..%d", labels_path,
+                        (long long)wide[i], i, classes - 1);
+                free(narrow);
+                goto done;
+            }
+            narrow[i] = (uint8_t)wide[i];
+        }
+        free(lb.data);
+        lb.data = narrow;
+        lb.dtype = NPY_U8;
+    }
     if (lb.dtype != NPY_U8) {
-        nn_fail(err, "%s: labels must be uint8 (in NumPy: labels.astype(np.uint8))", labels_path);
+        nn_fail(err, "%s: labels must be integers, uint8 or int64 (this file has float32)",
+                labels_path);
         goto done;
     }
     if (lb.ndim != 1 || lb.shape[0] != im.shape[0]) {

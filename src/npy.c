@@ -24,7 +24,7 @@ static const char npy_magic[6] = {'\x93', 'N', 'U', 'M', 'P', 'Y'};
 #define NPY_GROWTH_DIGITS 21
 
 size_t npy_dtype_size(npy_dtype dtype) {
-    return dtype == NPY_F32 ? 4 : 1;
+    return dtype == NPY_F32 ? 4 : dtype == NPY_I64 ? 8 : 1;
 }
 
 void npy_free(npy_array *a) {
@@ -153,9 +153,11 @@ static int parse_descr(cursor *c, npy_array *a) {
         a->dtype = NPY_U8;
     else if (!strcmp(descr, "<f4"))
         a->dtype = NPY_F32;
+    else if (!strcmp(descr, "<i8"))
+        a->dtype = NPY_I64;
     else
         return nn_fail(c->err,
-                       "%s: unsupported .npy dtype '%s' (only '|u1' uint8 and '<f4' float32)",
+                       "%s: unsupported .npy dtype '%s' (only '|u1' uint8, '<f4' float32 and '<i8' int64)",
                        c->name, descr);
     return 0;
 }
@@ -299,7 +301,7 @@ static size_t format_header(npy_dtype dtype, int ndim, const size_t *shape, char
     shape_text[n++] = ')';
     shape_text[n] = '\0';
     int len = snprintf(dict, sizeof dict, "{'descr': '%s', 'fortran_order': False, 'shape': %s, }",
-                       dtype == NPY_F32 ? "<f4" : "|u1", shape_text);
+                       dtype == NPY_F32 ? "<f4" : dtype == NPY_I64 ? "<i8" : "|u1", shape_text);
     size_t dict_len = (size_t)len;
     if (ndim > 0) {
         char first[24];
@@ -326,7 +328,8 @@ static size_t format_header(npy_dtype dtype, int ndim, const size_t *shape, char
 
 int npy_write(const char *path, npy_dtype dtype, int ndim, const size_t *shape, const void *data,
               nn_err *err) {
-    if (dtype != NPY_U8 && dtype != NPY_F32) return nn_fail(err, "%s: unsupported dtype", path);
+    if (dtype != NPY_U8 && dtype != NPY_F32 && dtype != NPY_I64)
+        return nn_fail(err, "%s: unsupported dtype", path);
     if (ndim < 0 || ndim > NPY_MAX_DIMS)
         return nn_fail(err, "%s: %d dimensions, at most %d supported", path, ndim, NPY_MAX_DIMS);
     size_t item = npy_dtype_size(dtype), count = 1;

@@ -1,4 +1,4 @@
-/* npy.h - NumPy .npy files: read and write arrays of uint8 or float32.
+/* npy.h - NumPy .npy files: read and write arrays of uint8, float32 or int64.
  *
  * .npy is how nnlab exchanges arrays with Python (reference results from NumPy/PyTorch,
  * adversarial examples, weights): a 6-byte magic "\x93NUMPY", a version, a header length,
@@ -6,8 +6,9 @@
  *     {'descr': '<f4', 'fortran_order': False, 'shape': (10, 784), }
  * padded with spaces and a newline, then the raw elements in C order.
  *
- * Supported: versions 1.0 (written) and 2.0/3.0 (read); dtypes '|u1' (uint8) and '<f4'
- * (little-endian float32); C order only; 0 to NPY_MAX_DIMS dimensions. The header is parsed
+ * Supported: versions 1.0 (written) and 2.0/3.0 (read); dtypes '|u1' (uint8), '<f4'
+ * (little-endian float32) and '<i8' (little-endian int64, NumPy's default for integer
+ * arrays such as labels); C order only; 0 to NPY_MAX_DIMS dimensions. The header is parsed
  * as untrusted input: bad magic, unknown or missing keys, malformed literals, Fortran order,
  * absurd shapes (overflowing products) and a shape that does not account for exactly the
  * bytes in the file are all rejected with a one-line error naming the file. The writer pads
@@ -23,14 +24,14 @@
 
 #define NPY_MAX_DIMS 8
 
-typedef enum npy_dtype { NPY_U8 = 1, NPY_F32 = 2 } npy_dtype;
+typedef enum npy_dtype { NPY_U8 = 1, NPY_F32 = 2, NPY_I64 = 3 } npy_dtype;
 
 typedef struct npy_array {
     npy_dtype dtype;
     int ndim;
     size_t shape[NPY_MAX_DIMS];
     size_t count; /* number of elements: the product of shape (1 when ndim is 0) */
-    void *data;   /* count elements in C order (uint8_t or float); owned, see npy_free */
+    void *data;   /* count elements in C order (uint8_t, float or int64_t); owned, see npy_free */
 } npy_array;
 
 /* Bytes per element. */

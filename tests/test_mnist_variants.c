@@ -454,15 +454,26 @@ Test(variants, npy_labels_out_of_range_or_not_uint8_are_refused) {
     /* float32 labels: a dtype npy reads, but not labels. */
     float fl[2] = {1, 2};
     cr_assert_eq(npy_write(labels, NPY_F32, 1, &two, fl, &err), 0);
-    expect_refusal(images, labels, "labels must be uint8");
-    /* int64 labels (NumPy's default integer): a dtype npy does not read. */
-    unsigned char raw[128 + 16];
-    static const char dict[] = "{'descr': '<i8', 'fortran_order': False, 'shape': (2,), }";
-    memcpy(raw, "\x93NUMPY\x01\x00\x76\x00", 10);
-    memcpy(raw + 10, dict, sizeof dict - 1);
-    memset(raw + 10 + sizeof dict - 1, ' ', 128 - 10 - (sizeof dict - 1));
-    raw[127] = '\n';
-    memset(raw + 128, 0, 16);
-    test_write(labels, raw, sizeof raw);
-    expect_refusal(images, labels, "labels must be uint8");
+    expect_refusal(images, labels, "labels must be integers");
+    /* int64 labels (NumPy's default integer) out of range are refused by value. */
+    int64_t wide[2] = {3, -1};
+    cr_assert_eq(npy_write(labels, NPY_I64, 1, &two, wide, &err), 0);
+    expect_refusal(images, labels, "label -1 at index 1 is not in 0..9");
+}
+
+Test(variants, npy_int64_labels_are_read_as_classes) {
+    char images[TEST_PATH_MAX], labels[TEST_PATH_MAX];
+    test_path(images, dir, "i.npy");
+    test_path(labels, dir, "l.npy");
+    size_t shape[3] = {2, S, S};
+    write_pair(images, labels, 3, shape, 2);
+    int64_t wide[2] = {7, 0};
+    size_t two = 2;
+    nn_err err = {{0}};
+    cr_assert_eq(npy_write(labels, NPY_I64, 1, &two, wide, &err), 0, "%s", err.msg);
+    nn_images set;
+    cr_assert_eq(variants_read_npy(images, labels, S, S, 10, &set, &err), 0, "%s", err.msg);
+    cr_assert_eq(set.labels[0], 7);
+    cr_assert_eq(set.labels[1], 0);
+    images_free(&set);
 }

@@ -137,6 +137,9 @@ Test(npy, f32_round_trips_bit_exactly) {
     round_trip(NPY_F32, 1, s1, data);
     round_trip(NPY_F32, 2, s2, data);
     round_trip(NPY_F32, 4, s4, data);
+    int64_t wide[6] = {0, -1, 9, INT64_MAX, INT64_MIN, 42};
+    size_t six[1] = {6};
+    round_trip(NPY_I64, 1, six, wide);
     round_trip(NPY_F32, 0, NULL, data);
     /* A header with a 12-digit first axis still fits and stays aligned (no data needed). */
     const size_t empty_big[] = {0, big[0]};
