@@ -29,11 +29,11 @@
 const float EPS[N_EPS] = {0.05f, 0.1f, 0.15f, 0.2f, 0.25f, 0.3f};
 
 static const profile_config FULL = {
-    .train_n = 60000, .test_n = 10000, .epochs = 4, .epochs_b = 2, .batch = 50,
+    .train_n = 60000, .test_n = 10000, .epochs = 3, .epochs_b = 1, .batch = 50,
     .lr = 1e-3f, .lr_final = 1e-5f, .log_every = 100,
-    .attack_n = 0, .pgd_steps = 20,
+    .attack_n = 0, .pgd_steps = 10,
     .cw_n = 100, .cw_search = 5, .cw_iterations = 100, .cw_lr = 0.1f,
-    .ft_n = 20000, .ft_pgd_steps = 7, .ft_lr = 1e-4f,
+    .ft_n = 10000, .ft_pgd_steps = 5, .ft_lr = 1e-4f,
     .robust_n = 1000, .robust_steps = 20, .targeted_eval_n = 200,
 };
 static const profile_config SMOKE = {
