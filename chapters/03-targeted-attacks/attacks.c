@@ -59,9 +59,36 @@ int ch_select_twos(nn_model *m, const nn_images *test, int **index, int *count, 
     return 0;
 }
 
+/* Attack rows wait here while a batch is attacked and are written afterwards in one short
+ * transaction: other experiments share the database, and a write transaction held through
+ * minutes of attacks would lock them out. */
+typedef struct pending_row {
+    int64_t run;
+    nn_attack_row row;
+} pending_row;
+
+typedef struct row_buffer {
+    pending_row *rows;
+    int count, cap;
+} row_buffer;
+
+static int buffer_push(row_buffer *b, int64_t run, const nn_attack_row *row, nn_err *err) {
+    if (b->count == b->cap) return nn_fail(err, "attacks: row buffer full (%d rows)", b->cap);
+    b->rows[b->count++] = (pending_row){run, *row};
+    return 0;
+}
+
+static int buffer_flush(nn_results *db, row_buffer *b, nn_err *err) {
+    if (results_transaction_begin(db, err)) return -1;
+    for (int i = 0; i < b->count; i++)
+        if (results_log_attack(db, b->rows[i].run, &b->rows[i].row, err)) return -1;
+    b->count = 0;
+    return results_transaction_commit(db, err);
+}
+
 /* Measures targeted adversarials on a (rows of run `run`) and on b (rows of `run_b`, if b).
  * steps may be NULL (then `fixed_steps` for every sample); eps NAN is logged as NULL. */
-static int log_targeted(nn_results *db, int64_t run, int64_t run_b, nn_model *a, nn_model *b,
+static int log_targeted(row_buffer *db, int64_t run, int64_t run_b, nn_model *a, nn_model *b,
                         const char *method, float eps, const float *x, const float *adv,
                         const uint8_t *target, int n, const int *sample, const int *steps,
                         int fixed_steps, nn_attack_outcome *out, nn_err *err) {
@@ -73,17 +100,17 @@ static int log_targeted(nn_results *db, int64_t run, int64_t run_b, nn_model *a,
         nn_attack_row row = {sample[k], SOURCE_CLASS, target[k], method, round_eps(eps),
                              steps ? steps[k] : fixed_steps, out[k].success, out[k].l2,
                              out[k].linf, out[k].confidence};
-        if (results_log_attack(db, run, &row, err)) return -1;
+        if (buffer_push(db, run, &row, err)) return -1;
         if (!b) continue;
         row.success = ob[k].success, row.confidence = ob[k].confidence;
-        if (results_log_attack(db, run_b, &row, err)) return -1;
+        if (buffer_push(db, run_b, &row, err)) return -1;
     }
     return 0;
 }
 
 /* Untargeted rows: success = no longer classified as the label; confidence = the model's
  * probability of the class it now predicts. Adds the predicted classes to histogram. */
-static int log_untargeted(nn_results *db, int64_t run, nn_model *a, const char *method,
+static int log_untargeted(row_buffer *db, int64_t run, nn_model *a, const char *method,
                           float eps, const float *x, const float *adv, const uint8_t *label,
                           int n, const int *sample, const int *steps, int fixed_steps,
                           long *histogram, nn_err *err) {
@@ -97,7 +124,7 @@ static int log_untargeted(nn_results *db, int64_t run, nn_model *a, const char *
         nn_attack_row row = {sample[k], label[k], -1, method, round_eps(eps),
                              steps ? steps[k] : fixed_steps, !o[k].success, o[k].l2, o[k].linf,
                              op[k].confidence};
-        if (results_log_attack(db, run, &row, err)) return -1;
+        if (buffer_push(db, run, &row, err)) return -1;
         if (histogram) histogram[o[k].predicted]++;
     }
     return 0;
@@ -278,7 +305,7 @@ static void keep_grid_rows(float *grid, const float *adv, int first, int n) {
 }
 
 /* Every attack on one batch of n selected 2s (positions first .. first+n-1 of twos). */
-static int attack_batch(nn_results *db, int64_t run, int64_t run_b, const profile_config *cfg,
+static int attack_batch(row_buffer *db, int64_t run, int64_t run_b, const profile_config *cfg,
                         nn_model *a, nn_model *b, const int *sample, int first, int n,
                         attack_state *s, nn_err *err) {
     uint8_t six[ATTACK_BATCH], two[ATTACK_BATCH];
@@ -374,8 +401,16 @@ int ch_run_attacks(nn_results *db, const nn_cli *cli, const profile_config *cfg,
         db, &(nn_run_info){CHAPTER, "transfer", cli->profile, config, cli->seed}, err);
     if (run_b < 0) return experiment_end_run(db, run, -1, err);
     attack_state s;
+    /* Per image: 6 radii x (FGSM, PGD on A and B; 2 untargeted), PGD-all-steps and CW on A
+     * and B. */
+    row_buffer buf = {.cap = ATTACK_BATCH * (N_EPS * 6 + 4)};
+    buf.rows = malloc(sizeof *buf.rows * buf.cap);
     int rc = -1;
     if (state_init(&s, err)) goto fail;
+    if (!buf.rows) {
+        nn_fail(err, "attacks: out of memory");
+        goto fail;
+    }
     ch_freeze_all(a, 1);
     ch_freeze_all(b, 1);
     nn_progress bar;
@@ -387,9 +422,8 @@ int ch_run_attacks(nn_results *db, const nn_cli *cli, const profile_config *cfg,
         const float *zb = nn_forward(b, s.x, n, 0);
         for (int k = 0; k < n; k++)
             b_as_six += nn_argmax(zb + k * 10, 10) == TARGET_CLASS;
-        if (results_transaction_begin(db, err) ||
-            attack_batch(db, run, run_b, cfg, a, b, twos + first, first, n, &s, err) ||
-            results_transaction_commit(db, err))
+        if (attack_batch(&buf, run, run_b, cfg, a, b, twos + first, first, n, &s, err) ||
+            buffer_flush(db, &buf, err))
             goto fail;
         progress_update(&bar, first + n, NULL);
     }
@@ -445,6 +479,7 @@ int ch_run_attacks(nn_results *db, const nn_cli *cli, const profile_config *cfg,
     rc = 0;
 fail:
     state_free(&s);
+    free(buf.rows);
     if (experiment_end_run(db, run_b, rc, err)) rc = -1;
     return experiment_end_run(db, run, rc, err);
 }

@@ -134,7 +134,6 @@ static nn_model *train_cnn(nn_results *db, const nn_cli *cli, const profile_conf
         float lr = cfg->lr;
         int n;
         batches_shuffle(&tb, &order_rng);
-        if (results_transaction_begin(db, err)) goto done;
         while ((n = batches_next(&tb)) > 0) {
             lr = nn_lr_cosine(cfg->lr, cfg->lr_final, step, total_steps);
             const float *logits = nn_forward(m, tb.x, n, 1);
@@ -158,8 +157,7 @@ static nn_model *train_cnn(nn_results *db, const nn_cli *cli, const profile_conf
         double seconds = nn_seconds() - t0;
         train_seconds += seconds;
         nn_eval ev;
-        if (results_transaction_commit(db, err) ||
-            experiment_evaluate(m, &eb, &ev, NULL, err))
+        if (experiment_evaluate(m, &eb, &ev, NULL, err))
             goto done;
         char note[64];
         snprintf(note, sizeof note, "test accuracy %.2f%%", 100 * ev.accuracy);
@@ -253,7 +251,6 @@ static int fine_tune(nn_results *db, const nn_cli *cli, const profile_config *cf
     double t0 = nn_seconds(), w_loss = 0;
     long w_correct = 0, w_seen = 0;
     int step = 0;
-    if (results_transaction_begin(db, err)) goto done;
     for (int first = 0; first < n_images; first += cfg->batch) {
         int n = n_images - first < cfg->batch ? n_images - first : cfg->batch, rows = n;
         ch_gather(train, order + first, n, x, y);
@@ -284,7 +281,6 @@ static int fine_tune(nn_results *db, const nn_cli *cli, const profile_config *cf
     double seconds = nn_seconds() - t0;
     progress_finish(&bar, NULL);
     if (log_window(db, run, 1, step, w_loss, w_correct, w_seen, cfg->ft_lr, err) ||
-        results_transaction_commit(db, err) ||
         results_log_metric(db, run, "train_seconds", seconds, err) ||
         results_log_metric(db, run, "images", n_images, err) ||
         ch_log_robustness(db, run, m, cfg, test, twos, n_twos, (uint64_t)cli->seed, err))
