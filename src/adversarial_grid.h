@@ -33,10 +33,10 @@ int adv_grid_build(nn_canvas *c, const float *orig, const float *adv, int rows, 
 float adv_max_abs_delta(const float *orig, const float *adv, long count);
 
 typedef struct adv_delta_sums {
-    double total_sq;     /* sum of delta^2 over every pixel */
-    double stroke_sq;    /* ... over pixels where orig >= ink */
-    double added_sq;     /* ... over pixels where delta > 0 */
-    double pixels;       /* pixels seen */
+    double total_sq;      /* sum of delta^2 over every pixel */
+    double stroke_sq;     /* ... over pixels where orig >= ink */
+    double added_sq;      /* ... over pixels where delta > 0 */
+    double pixels;        /* pixels seen */
     double stroke_pixels; /* pixels where orig >= ink */
     long samples;
 } adv_delta_sums;

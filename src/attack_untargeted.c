@@ -23,8 +23,8 @@ static float sign(float g) {
 
 /* Gradient of the mean true-label cross-entropy with respect to the input at xa; returns
  * the logits of xa (valid until the next forward). */
-static const float *label_loss_gradient(nn_model *m, const float *xa, const uint8_t *label,
-                                        int n, const float **grad) {
+static const float *label_loss_gradient(nn_model *m, const float *xa, const uint8_t *label, int n,
+                                        const float **grad) {
     const float *logits = nn_forward(m, xa, n, 0);
     float *d = nn_output_grad_buffer(m);
     softmax_xent(logits, label, n, nn_output_size(m), d);

@@ -55,8 +55,10 @@ static void digit_like(nn_rng *rng, float *x, int n) {
         for (int i = 0; i < D; i++) {
             int r = i / S, c = i % S;
             float v = 0;
-            if (r > 6 && r < 22 && (c == 10 + k || c == 11 + k || r == 20)) v = 1;
-            else if (r > 5 && r < 23 && c > 7 && c < 20) v = rng_uniform(rng) < 0.3f ? rng_uniform(rng) : 0;
+            if (r > 6 && r < 22 && (c == 10 + k || c == 11 + k || r == 20))
+                v = 1;
+            else if (r > 5 && r < 23 && c > 7 && c < 20)
+                v = rng_uniform(rng) < 0.3f ? rng_uniform(rng) : 0;
             x[k * D + i] = v;
         }
 }
@@ -80,7 +82,8 @@ static void conv_relu_pool(const double *in, int c, int side, const double *w, c
                         for (int kx = 0; kx < 5; kx++) {
                             int iy = y + ky - 2, ix = x + kx - 2;
                             if (iy < 0 || iy >= side || ix < 0 || ix >= side) continue;
-                            v += w[((o * c + ci) * 5 + ky) * 5 + kx] * in[(ci * side + iy) * side + ix];
+                            v += w[((o * c + ci) * 5 + ky) * 5 + kx] *
+                                 in[(ci * side + iy) * side + ix];
                         }
                 tmp[(o * side + y) * side + x] = v > 0 ? v : 0;
             }
@@ -106,17 +109,20 @@ static double ref_loss(const ref_params *p, const double *x, int n, const uint8_
         conv_relu_pool(a1, C1, 14, p->w2, p->b2, C2, a2);
         for (int o = 0; o < HID; o++) {
             double v = p->b3[o];
-            for (int i = 0; i < C2 * 49; i++) v += p->w3[o * C2 * 49 + i] * a2[i];
+            for (int i = 0; i < C2 * 49; i++)
+                v += p->w3[o * C2 * 49 + i] * a2[i];
             h[o] = v > 0 ? v : 0;
         }
         double zmax = -INFINITY, sum = 0;
         for (int o = 0; o < 10; o++) {
             double v = p->b4[o];
-            for (int i = 0; i < HID; i++) v += p->w4[o * HID + i] * h[i];
+            for (int i = 0; i < HID; i++)
+                v += p->w4[o * HID + i] * h[i];
             z[o] = v;
             if (v > zmax) zmax = v;
         }
-        for (int o = 0; o < 10; o++) sum += exp(z[o] - zmax);
+        for (int o = 0; o < 10; o++)
+            sum += exp(z[o] - zmax);
         total += zmax + log(sum) - z[target[k]];
     }
     return total / n;
@@ -124,7 +130,8 @@ static double ref_loss(const ref_params *p, const double *x, int n, const uint8_
 
 static double *to_double(const float *f, size_t n) {
     double *d = malloc(sizeof(double) * n);
-    for (size_t i = 0; i < n; i++) d[i] = f[i];
+    for (size_t i = 0; i < n; i++)
+        d[i] = f[i];
     return d;
 }
 
@@ -179,7 +186,8 @@ Test(adversarial_cnn, input_gradient_matches_finite_differences_with_dropout_off
     cr_assert(worst < 1e-2, "elementwise relative error of dL/dx %g", worst);
 
     /* Frozen layers compute no parameter gradients but the same input gradient. */
-    for (int l = 0; l < nn_layer_count(m); l++) nn_freeze_layer(m, l, 1);
+    for (int l = 0; l < nn_layer_count(m); l++)
+        nn_freeze_layer(m, l, 1);
     softmax_xent(nn_forward(m, x, N, 0), target, N, 10, dz);
     nn_backward(m, dz, N);
     cr_assert_eq(memcmp(nn_input_grad(m), g, sizeof g), 0, "frozen: same dL/dx");
@@ -213,21 +221,26 @@ Test(adversarial_cnn, every_attack_stays_in_its_ball_and_in_the_unit_box) {
         cr_assert_eq(attack_fgsm_targeted(m, x, six, N, eps, adv, &err), 0, "%s", err.msg);
         assert_in_ball(x, adv, N * D, eps, "targeted fgsm");
         int moved = 0;
-        for (int i = 0; i < N * D; i++) moved += fabsf(adv[i] - x[i]) > 0;
+        for (int i = 0; i < N * D; i++)
+            moved += fabsf(adv[i] - x[i]) > 0;
         cr_assert(moved > D / 4, "fgsm moved only %d pixels", moved);
         cr_assert_eq(attack_fgsm_untargeted(m, x, two, N, eps, adv, &err), 0, "%s", err.msg);
         assert_in_ball(x, adv, N * D, eps, "untargeted fgsm");
         for (int start = 0; start < 2; start++) {
-            nn_pgd_config cfg = {.eps = eps, .alpha = 2.5f * eps / 10, .steps = 10,
-                                 .random_start = start, .early_stop = 1};
+            nn_pgd_config cfg = {.eps = eps,
+                                 .alpha = 2.5f * eps / 10,
+                                 .steps = 10,
+                                 .random_start = start,
+                                 .early_stop = 1};
             int steps[N];
             cr_assert_eq(attack_pgd_targeted(m, x, six, N, &cfg, &rng, adv, steps, &err), 0, "%s",
                          err.msg);
             assert_in_ball(x, adv, N * D, eps, "targeted pgd");
-            cr_assert_eq(attack_pgd_untargeted(m, x, two, N, &cfg, &rng, adv, steps, &err), 0,
-                         "%s", err.msg);
+            cr_assert_eq(attack_pgd_untargeted(m, x, two, N, &cfg, &rng, adv, steps, &err), 0, "%s",
+                         err.msg);
             assert_in_ball(x, adv, N * D, eps, "untargeted pgd");
-            for (int k = 0; k < N; k++) cr_assert(steps[k] >= 0 && steps[k] <= 11);
+            for (int k = 0; k < N; k++)
+                cr_assert(steps[k] >= 0 && steps[k] <= 11);
         }
     }
     nn_cw_config cw = {.c_initial = 1, .search_steps = 2, .iterations = 20, .lr = 0.1f};
@@ -246,12 +259,13 @@ static nn_model *linear_model(void) {
     size_t len;
     float *w = nn_layer_weights(m, 0, &len);
     memset(w, 0, sizeof(float) * len);
-    for (int j = 0; j < 3; j++) w[j * 4 + j] = 1;
+    for (int j = 0; j < 3; j++)
+        w[j * 4 + j] = 1;
     return m;
 }
 
-static const float X[8] = {0.8f, 0.12f, 0.1f, 0.5f, /* class 0 */
-                           0.2f, 0.9f, 0.32f, 0.0f}; /* class 1 */
+static const float X[8] = {0.8f, 0.12f, 0.1f,  0.5f,  /* class 0 */
+                           0.2f, 0.9f,  0.32f, 0.0f}; /* class 1 */
 static const uint8_t LABEL[2] = {0, 1};
 
 Test(attack_untargeted, fgsm_climbs_the_true_label_loss) {

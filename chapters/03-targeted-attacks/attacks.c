@@ -97,9 +97,10 @@ static int log_targeted(row_buffer *db, int64_t run, int64_t run_b, nn_model *a,
         (b && attack_measure(b, x, adv, target, n, ob, err)))
         return -1;
     for (int k = 0; k < n; k++) {
-        nn_attack_row row = {sample[k], SOURCE_CLASS, target[k], method, round_eps(eps),
-                             steps ? steps[k] : fixed_steps, out[k].success, out[k].l2,
-                             out[k].linf, out[k].confidence};
+        nn_attack_row row = {sample[k],        SOURCE_CLASS,   target[k],
+                             method,           round_eps(eps), steps ? steps[k] : fixed_steps,
+                             out[k].success,   out[k].l2,      out[k].linf,
+                             out[k].confidence};
         if (buffer_push(db, run, &row, err)) return -1;
         if (!b) continue;
         row.success = ob[k].success, row.confidence = ob[k].confidence;
@@ -110,10 +111,10 @@ static int log_targeted(row_buffer *db, int64_t run, int64_t run_b, nn_model *a,
 
 /* Untargeted rows: success = no longer classified as the label; confidence = the model's
  * probability of the class it now predicts. Adds the predicted classes to histogram. */
-static int log_untargeted(row_buffer *db, int64_t run, nn_model *a, const char *method,
-                          float eps, const float *x, const float *adv, const uint8_t *label,
-                          int n, const int *sample, const int *steps, int fixed_steps,
-                          long *histogram, nn_err *err) {
+static int log_untargeted(row_buffer *db, int64_t run, nn_model *a, const char *method, float eps,
+                          const float *x, const float *adv, const uint8_t *label, int n,
+                          const int *sample, const int *steps, int fixed_steps, long *histogram,
+                          nn_err *err) {
     nn_attack_outcome o[ATTACK_BATCH], op[ATTACK_BATCH];
     uint8_t predicted[ATTACK_BATCH];
     if (attack_measure(a, x, adv, label, n, o, err)) return -1;
@@ -121,8 +122,9 @@ static int log_untargeted(row_buffer *db, int64_t run, nn_model *a, const char *
         predicted[k] = (uint8_t)o[k].predicted;
     if (attack_measure(a, x, adv, predicted, n, op, err)) return -1;
     for (int k = 0; k < n; k++) {
-        nn_attack_row row = {sample[k], label[k], -1, method, round_eps(eps),
-                             steps ? steps[k] : fixed_steps, !o[k].success, o[k].l2, o[k].linf,
+        nn_attack_row row = {sample[k],       label[k],       -1,
+                             method,          round_eps(eps), steps ? steps[k] : fixed_steps,
+                             !o[k].success,   o[k].l2,        o[k].linf,
                              op[k].confidence};
         if (buffer_push(db, run, &row, err)) return -1;
         if (histogram) histogram[o[k].predicted]++;
@@ -179,8 +181,8 @@ static int write_mean_delta(nn_results *db, int64_t run, const char *dir, const 
     return 0;
 }
 
-static int log_delta_stats(nn_results *db, int64_t run, const char *method,
-                           const adv_delta_sums *s, nn_err *err) {
+static int log_delta_stats(nn_results *db, int64_t run, const char *method, const adv_delta_sums *s,
+                           nn_err *err) {
     char name[64];
     snprintf(name, sizeof name, "stroke_mass_share_%s", method);
     if (results_log_metric(db, run, name, adv_stroke_mass_share(s), err)) return -1;
@@ -211,8 +213,11 @@ int ch_log_robustness(nn_results *db, int64_t run, nn_model *m, const profile_co
     ch_freeze_all(m, 1);
     nn_rng rng;
     rng_seed(&rng, seed + 7);
-    nn_pgd_config robust = {.eps = EPS_CHAPTER, .alpha = 2.5f * EPS_CHAPTER / cfg->robust_steps,
-                            .steps = cfg->robust_steps, .random_start = 1, .early_stop = 1};
+    nn_pgd_config robust = {.eps = EPS_CHAPTER,
+                            .alpha = 2.5f * EPS_CHAPTER / cfg->robust_steps,
+                            .steps = cfg->robust_steps,
+                            .random_start = 1,
+                            .early_stop = 1};
     int robust_n = cfg->robust_n < test->n ? cfg->robust_n : test->n;
     long robust_correct = 0;
     uint8_t y[ATTACK_BATCH], six[ATTACK_BATCH];
@@ -229,8 +234,10 @@ int ch_log_robustness(nn_results *db, int64_t run, nn_model *m, const profile_co
         for (int k = 0; k < n; k++)
             robust_correct += o[k].success; /* "success" here: still the true label */
     }
-    nn_pgd_config targeted = {.eps = EPS_CHAPTER, .alpha = 2.5f * EPS_CHAPTER / cfg->pgd_steps,
-                              .steps = cfg->pgd_steps, .early_stop = 1};
+    nn_pgd_config targeted = {.eps = EPS_CHAPTER,
+                              .alpha = 2.5f * EPS_CHAPTER / cfg->pgd_steps,
+                              .steps = cfg->pgd_steps,
+                              .early_stop = 1};
     int t_n = cfg->targeted_eval_n < n_twos ? cfg->targeted_eval_n : n_twos;
     long t_success = 0;
     for (int first = 0; first < t_n; first += ATTACK_BATCH) {
@@ -328,8 +335,10 @@ static int attack_batch(row_buffer *db, int64_t run, int64_t run_b, const profil
             return -1;
         if (at_chapter_eps) keep_grid_rows(s->grid_fgsm, s->adv, first, n);
 
-        nn_pgd_config pgd = {.eps = eps, .alpha = 2.5f * eps / cfg->pgd_steps,
-                             .steps = cfg->pgd_steps, .early_stop = 1};
+        nn_pgd_config pgd = {.eps = eps,
+                             .alpha = 2.5f * eps / cfg->pgd_steps,
+                             .steps = cfg->pgd_steps,
+                             .early_stop = 1};
         t0 = nn_seconds();
         if (attack_pgd_targeted(a, s->x, six, n, &pgd, NULL, s->adv, steps, err)) return -1;
         s->seconds[1] += nn_seconds() - t0, s->items[1] += n;
@@ -340,8 +349,7 @@ static int attack_batch(row_buffer *db, int64_t run, int64_t run_b, const profil
             keep_grid_rows(s->grid_pgd, s->adv, first, n);
             for (int k = 0; k < n; k++)
                 success[k] = out[k].success;
-            adv_delta_accumulate(&s->pgd_stats, s->x, s->adv, n, PIXELS, INK, success,
-                                 s->pgd_sum);
+            adv_delta_accumulate(&s->pgd_stats, s->x, s->adv, n, PIXELS, INK, success, s->pgd_sum);
             /* The same attack without early stop: every step spent, deeper into '6'. */
             pgd.early_stop = 0;
             if (attack_pgd_targeted(a, s->x, six, n, &pgd, NULL, s->adv, steps, err) ||
@@ -367,13 +375,16 @@ static int attack_batch(row_buffer *db, int64_t run, int64_t run_b, const profil
     /* Carlini-Wagner on the first cw_n selected 2s only: it is the slow one. */
     int n_cw = cfg->cw_n - first < n ? cfg->cw_n - first : n;
     if (n_cw > 0) {
-        nn_cw_config cw = {.c_initial = 1, .search_steps = cfg->cw_search,
-                           .iterations = cfg->cw_iterations, .lr = cfg->cw_lr, .kappa = 0};
+        nn_cw_config cw = {.c_initial = 1,
+                           .search_steps = cfg->cw_search,
+                           .iterations = cfg->cw_iterations,
+                           .lr = cfg->cw_lr,
+                           .kappa = 0};
         double t0 = nn_seconds();
         if (attack_cw_targeted(a, s->x, six, n_cw, &cw, s->adv, steps, err)) return -1;
         s->seconds[2] += nn_seconds() - t0, s->items[2] += n_cw;
-        if (log_targeted(db, run, run_b, a, b, "cw", NAN, s->x, s->adv, six, n_cw, sample, steps,
-                         0, out, err))
+        if (log_targeted(db, run, run_b, a, b, "cw", NAN, s->x, s->adv, six, n_cw, sample, steps, 0,
+                         out, err))
             return -1;
         keep_grid_rows(s->grid_cw, s->adv, first, n_cw);
         for (int k = 0; k < n_cw; k++)
@@ -437,8 +448,8 @@ int ch_run_attacks(nn_results *db, const nn_cli *cli, const profile_config *cfg,
     cw_range = ceilf(cw_range * 100) / 100; /* a round number for the caption */
     if (cw_range <= 0) cw_range = 0.01f;
     if (ensure_dir(cli->figures_dir, err) ||
-        write_grid(db, run, cli->figures_dir, "grid-fgsm", s.grid_x, s.grid_fgsm, rows,
-                   EPS_CHAPTER, err) ||
+        write_grid(db, run, cli->figures_dir, "grid-fgsm", s.grid_x, s.grid_fgsm, rows, EPS_CHAPTER,
+                   err) ||
         write_grid(db, run, cli->figures_dir, "grid-pgd", s.grid_x, s.grid_pgd, rows, EPS_CHAPTER,
                    err) ||
         write_grid(db, run, cli->figures_dir, "grid-cw", s.grid_x, s.grid_cw, cw_rows, cw_range,
@@ -446,15 +457,14 @@ int ch_run_attacks(nn_results *db, const nn_cli *cli, const profile_config *cfg,
         write_mean_delta(db, run, cli->figures_dir, s.orig_sum, n_twos, s.pgd_sum,
                          s.pgd_stats.samples, s.cw_sum, s.cw_stats.samples, err))
         goto fail;
-    static const char *const what[5] = {"fgsm", "pgd", "cw", "fgsm-untargeted",
-                                        "pgd-untargeted"};
+    static const char *const what[5] = {"fgsm", "pgd", "cw", "fgsm-untargeted", "pgd-untargeted"};
     if (results_transaction_begin(db, err)) goto fail;
     for (int k = 0; k < 5; k++)
-        if (s.items[k] && results_log_timing(db, run,
-                                             &(nn_timing_row){what[k], cli->threads, ATTACK_BATCH,
-                                                              1e3 * s.seconds[k] / s.items[k],
-                                                              (int)s.items[k]},
-                                             err))
+        if (s.items[k] &&
+            results_log_timing(db, run,
+                               &(nn_timing_row){what[k], cli->threads, ATTACK_BATCH,
+                                                1e3 * s.seconds[k] / s.items[k], (int)s.items[k]},
+                               err))
             goto fail;
     for (int c = 0; c < 10; c++) {
         char name[32];
@@ -474,8 +484,7 @@ int ch_run_attacks(nn_results *db, const nn_cli *cli, const profile_config *cfg,
         results_transaction_commit(db, err))
         goto fail;
     ch_freeze_all(a, 0);
-    if (ch_log_robustness(db, run, a, cfg, test, twos, n_twos, (uint64_t)cli->seed, err))
-        goto fail;
+    if (ch_log_robustness(db, run, a, cfg, test, twos, n_twos, (uint64_t)cli->seed, err)) goto fail;
     rc = 0;
 fail:
     state_free(&s);

@@ -24,20 +24,20 @@ extern const float EPS[N_EPS];
 #define ATTACK_BATCH 100
 
 typedef struct profile_config {
-    int train_n, test_n;  /* images used (the first n of each split) */
-    int epochs, epochs_b; /* main model; the independent second model (transfer) */
-    int batch;            /* training mini-batch (the tutorial's 50) */
-    float lr, lr_final;   /* Adam, cosine-annealed from lr to lr_final */
-    int log_every;        /* steps between rows of the running training loss */
-    int attack_n;         /* correctly classified 2s attacked (0: every one) */
-    int pgd_steps;        /* PGD/BIM steps; step size 2.5 eps / steps */
+    int train_n, test_n;                /* images used (the first n of each split) */
+    int epochs, epochs_b;               /* main model; the independent second model (transfer) */
+    int batch;                          /* training mini-batch (the tutorial's 50) */
+    float lr, lr_final;                 /* Adam, cosine-annealed from lr to lr_final */
+    int log_every;                      /* steps between rows of the running training loss */
+    int attack_n;                       /* correctly classified 2s attacked (0: every one) */
+    int pgd_steps;                      /* PGD/BIM steps; step size 2.5 eps / steps */
     int cw_n, cw_search, cw_iterations; /* CW: first cw_n of the attacked 2s */
     float cw_lr;
-    int ft_n;           /* training images for each fine-tune (one pass) */
-    int ft_pgd_steps;   /* PGD steps to make each adversarial training batch */
-    float ft_lr;        /* Adam, constant, for fine-tuning */
-    int robust_n;       /* test images on which robust accuracy is measured */
-    int robust_steps;   /* PGD steps for that measurement (random start) */
+    int ft_n;            /* training images for each fine-tune (one pass) */
+    int ft_pgd_steps;    /* PGD steps to make each adversarial training batch */
+    float ft_lr;         /* Adam, constant, for fine-tuning */
+    int robust_n;        /* test images on which robust accuracy is measured */
+    int robust_steps;    /* PGD steps for that measurement (random start) */
     int targeted_eval_n; /* 2s on which each model's targeted 2->6 success is measured */
 } profile_config;
 

@@ -29,20 +29,48 @@
 const float EPS[N_EPS] = {0.05f, 0.1f, 0.15f, 0.2f, 0.25f, 0.3f};
 
 static const profile_config FULL = {
-    .train_n = 60000, .test_n = 10000, .epochs = 3, .epochs_b = 1, .batch = 50,
-    .lr = 1e-3f, .lr_final = 1e-5f, .log_every = 100,
-    .attack_n = 0, .pgd_steps = 10,
-    .cw_n = 100, .cw_search = 5, .cw_iterations = 100, .cw_lr = 0.1f,
-    .ft_n = 10000, .ft_pgd_steps = 5, .ft_lr = 1e-4f,
-    .robust_n = 1000, .robust_steps = 20, .targeted_eval_n = 200,
+    .train_n = 60000,
+    .test_n = 10000,
+    .epochs = 3,
+    .epochs_b = 1,
+    .batch = 50,
+    .lr = 1e-3f,
+    .lr_final = 1e-5f,
+    .log_every = 100,
+    .attack_n = 0,
+    .pgd_steps = 10,
+    .cw_n = 100,
+    .cw_search = 5,
+    .cw_iterations = 100,
+    .cw_lr = 0.1f,
+    .ft_n = 10000,
+    .ft_pgd_steps = 5,
+    .ft_lr = 1e-4f,
+    .robust_n = 1000,
+    .robust_steps = 20,
+    .targeted_eval_n = 200,
 };
 static const profile_config SMOKE = {
-    .train_n = 3000, .test_n = 300, .epochs = 1, .epochs_b = 1, .batch = 50,
-    .lr = 1e-3f, .lr_final = 1e-4f, .log_every = 10,
-    .attack_n = 0, .pgd_steps = 10,
-    .cw_n = 10, .cw_search = 2, .cw_iterations = 30, .cw_lr = 0.1f,
-    .ft_n = 300, .ft_pgd_steps = 3, .ft_lr = 1e-4f,
-    .robust_n = 100, .robust_steps = 10, .targeted_eval_n = 20,
+    .train_n = 3000,
+    .test_n = 300,
+    .epochs = 1,
+    .epochs_b = 1,
+    .batch = 50,
+    .lr = 1e-3f,
+    .lr_final = 1e-4f,
+    .log_every = 10,
+    .attack_n = 0,
+    .pgd_steps = 10,
+    .cw_n = 10,
+    .cw_search = 2,
+    .cw_iterations = 30,
+    .cw_lr = 0.1f,
+    .ft_n = 300,
+    .ft_pgd_steps = 3,
+    .ft_lr = 1e-4f,
+    .robust_n = 100,
+    .robust_steps = 10,
+    .targeted_eval_n = 20,
 };
 
 nn_model *ch_build_cnn(nn_rng *init_rng, const nn_rng *dropout_rng, nn_err *err) {
@@ -92,8 +120,8 @@ static int log_window(nn_results *db, int64_t run, int epoch, int step, double l
 
 /* Trains a fresh tutorial CNN for `epochs` and records run `experiment` with `seed`. */
 static nn_model *train_cnn(nn_results *db, const nn_cli *cli, const profile_config *cfg,
-                           const char *experiment, int64_t seed, int epochs,
-                           const nn_images *train, const nn_images *test, nn_err *err) {
+                           const char *experiment, int64_t seed, int epochs, const nn_images *train,
+                           const nn_images *test, nn_err *err) {
     char config[512];
     snprintf(config, sizeof config,
              "{\"model\":\"tf-deep-mnist-cnn\",\"conv\":[32,64],\"kernel\":5,\"dense\":1024,"
@@ -101,9 +129,8 @@ static nn_model *train_cnn(nn_results *db, const nn_cli *cli, const profile_conf
              "\"lr_final\":%g,\"schedule\":\"cosine\",\"batch\":%d,\"epochs\":%d,"
              "\"train_n\":%d,\"test_n\":%d}",
              (double)cfg->lr, (double)cfg->lr_final, cfg->batch, epochs, train->n, test->n);
-    int64_t run = results_begin_run(db, &(nn_run_info){CHAPTER, experiment, cli->profile,
-                                                       config, seed},
-                                    err);
+    int64_t run =
+        results_begin_run(db, &(nn_run_info){CHAPTER, experiment, cli->profile, config, seed}, err);
     if (run < 0) return NULL;
     nn_rng rng;
     rng_seed(&rng, (uint64_t)seed);
@@ -146,8 +173,7 @@ static nn_model *train_cnn(nn_results *db, const nn_cli *cli, const profile_conf
             correct += c, seen += n, loss_sum += loss;
             w_correct += c, w_seen += n, w_loss += loss;
             if (step % cfg->log_every == 0) {
-                if (log_window(db, run, epoch, step, w_loss, w_correct, w_seen, lr, err))
-                    goto done;
+                if (log_window(db, run, epoch, step, w_loss, w_correct, w_seen, lr, err)) goto done;
                 w_loss = 0, w_correct = 0, w_seen = 0;
             }
             char note[48];
@@ -157,8 +183,7 @@ static nn_model *train_cnn(nn_results *db, const nn_cli *cli, const profile_conf
         double seconds = nn_seconds() - t0;
         train_seconds += seconds;
         nn_eval ev;
-        if (experiment_evaluate(m, &eb, &ev, NULL, err))
-            goto done;
+        if (experiment_evaluate(m, &eb, &ev, NULL, err)) goto done;
         char note[64];
         snprintf(note, sizeof note, "test accuracy %.2f%%", 100 * ev.accuracy);
         progress_finish(&bar, note);
@@ -168,9 +193,8 @@ static nn_model *train_cnn(nn_results *db, const nn_cli *cli, const profile_conf
                               &(nn_epoch_row){epoch, step, "train", loss_sum / seen,
                                               (double)correct / seen, lr, seconds},
                               err) ||
-            results_log_epoch(db, run,
-                              &(nn_epoch_row){epoch, step, "test", ev.loss, ev.accuracy, lr, 0},
-                              err) ||
+            results_log_epoch(
+                db, run, &(nn_epoch_row){epoch, step, "test", ev.loss, ev.accuracy, lr, 0}, err) ||
             experiment_probe_gradients(m, probe.x, probe.y, probe.count, NULL, err) ||
             experiment_log_grad_stats(db, run, m, epoch, step, err) ||
             results_transaction_commit(db, err))
@@ -183,8 +207,8 @@ static nn_model *train_cnn(nn_results *db, const nn_cli *cli, const profile_conf
         results_log_metric(db, run, "test_accuracy", final.accuracy, err) ||
         results_log_metric(db, run, "test_loss", final.loss, err) ||
         results_log_metric(db, run, "train_seconds", train_seconds, err) ||
-        results_log_metric(db, run, "images_per_second",
-                           (double)epochs * train->n / train_seconds, err) ||
+        results_log_metric(db, run, "images_per_second", (double)epochs * train->n / train_seconds,
+                           err) ||
         results_log_metric(db, run, "parameters", (double)nn_param_count(m), err) ||
         results_log_confusion(db, run, 10, confusion, err))
         goto done;
@@ -219,9 +243,8 @@ static int fine_tune(nn_results *db, const nn_cli *cli, const profile_config *cf
              "\"alpha\":%g,\"random_start\":1}",
              adversarial, cfg->ft_n, (double)cfg->ft_lr, cfg->batch, (double)EPS_CHAPTER,
              cfg->ft_pgd_steps, (double)alpha);
-    int64_t run = results_begin_run(db, &(nn_run_info){CHAPTER, experiment, cli->profile,
-                                                       config, cli->seed},
-                                    err);
+    int64_t run = results_begin_run(
+        db, &(nn_run_info){CHAPTER, experiment, cli->profile, config, cli->seed}, err);
     if (run < 0) return -1;
     nn_rng rng;
     rng_seed(&rng, (uint64_t)cli->seed + 100);
@@ -244,8 +267,8 @@ static int fine_tune(nn_results *db, const nn_cli *cli, const profile_config *cf
         order[i] = i;
     rng_shuffle(&order_rng, order, (size_t)train->n);
     int n_images = cfg->ft_n < train->n ? cfg->ft_n : train->n;
-    nn_pgd_config pgd = {.eps = EPS_CHAPTER, .alpha = alpha, .steps = cfg->ft_pgd_steps,
-                         .random_start = 1};
+    nn_pgd_config pgd = {
+        .eps = EPS_CHAPTER, .alpha = alpha, .steps = cfg->ft_pgd_steps, .random_start = 1};
     nn_progress bar;
     progress_start(&bar, stderr, experiment, "img", n_images);
     double t0 = nn_seconds(), w_loss = 0;
@@ -272,8 +295,7 @@ static int fine_tune(nn_results *db, const nn_cli *cli, const profile_config *cf
         nn_optim_step(opt, cfg->ft_lr);
         step++;
         if (step % cfg->log_every == 0) {
-            if (log_window(db, run, 1, step, w_loss, w_correct, w_seen, cfg->ft_lr, err))
-                goto done;
+            if (log_window(db, run, 1, step, w_loss, w_correct, w_seen, cfg->ft_lr, err)) goto done;
             w_loss = 0, w_correct = 0, w_seen = 0;
         }
         progress_update(&bar, first + n, NULL);
@@ -319,8 +341,7 @@ int main(int argc, char **argv) {
         goto out;
     if (!(db = results_open(cli.db, &err))) goto out;
     if (!(a = train_cnn(db, &cli, cfg, "cnn", cli.seed, cfg->epochs, &train, &test, &err)) ||
-        !(b = train_cnn(db, &cli, cfg, "cnn-b", cli.seed + 1, cfg->epochs_b, &train, &test,
-                        &err)))
+        !(b = train_cnn(db, &cli, cfg, "cnn-b", cli.seed + 1, cfg->epochs_b, &train, &test, &err)))
         goto out;
     if (ch_select_twos(a, &test, &twos, &n_twos, &count_twos, &err)) goto out;
     if (n_twos == 0) {
