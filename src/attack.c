@@ -68,13 +68,16 @@ int attack_pgd_targeted(nn_model *m, const float *x, const uint8_t *target, int 
     for (int step = 0;; step++) {
         const float *g;
         const float *logits = target_loss_gradient(m, x_adv, target, n, &g);
+        int all_done = 1;
         for (int k = 0; k < n; k++) {
             if (!done[k] && nn_argmax(logits + (size_t)k * classes, classes) == target[k]) {
                 done[k] = 1;
                 if (steps_taken) steps_taken[k] = step;
             }
+            all_done &= done[k];
         }
-        if (step == cfg->steps) break;
+        /* With early stop nothing moves once every sample is done: skip the idle steps. */
+        if (step == cfg->steps || (cfg->early_stop && all_done)) break;
         for (int k = 0; k < n; k++) {
             if (cfg->early_stop && done[k]) continue;
             for (int j = 0; j < d; j++) {
