@@ -71,7 +71,8 @@ static int use_padded(const conv2d_geom *g) {
 
 static size_t pad_floats(const conv2d_geom *g) {
     if (!use_padded(g)) return 0;
-    size_t len = (size_t)g->c * (g->h + 2 * g->pad) * (g->w + 2 * g->pad);
+    /* + 16: slack for col2im_s1's full-width vector read-modify-writes past the last row. */
+    size_t len = (size_t)g->c * (g->h + 2 * g->pad) * (g->w + 2 * g->pad) + 16;
     return (len + 15) & ~(size_t)15;
 }
 
@@ -150,6 +151,20 @@ static void im2col_s1(float *col, const float *x, float *xp, const conv2d_geom *
             for (int v = 0; v < k; v++) {
                 float *row = col + ((size_t)(ch * k + u) * k + v) * P;
                 const float *src = xp + ch * plane + (size_t)u * wp + v;
+#ifdef __AVX512F__
+                if (ow <= 16) {
+                    /* The block's rows are contiguous in col, so each row is stored as a
+                     * full vector whose extra lanes the next row then overwrites; only the
+                     * last row is stored masked. Loads are masked (x may end right there). */
+                    const __mmask16 m = (__mmask16)((1u << ow) - 1);
+                    for (int r = 0; r < oh - 1; r++)
+                        _mm512_storeu_ps(row + (size_t)r * ow,
+                                         _mm512_maskz_loadu_ps(m, src + (size_t)r * wp));
+                    _mm512_mask_storeu_ps(row + (size_t)(oh - 1) * ow, m,
+                                          _mm512_maskz_loadu_ps(m, src + (size_t)(oh - 1) * wp));
+                    continue;
+                }
+#endif
                 for (int r = 0; r < oh; r++)
                     copy_row(row + (size_t)r * ow, src + (size_t)r * wp, ow);
             }
@@ -166,6 +181,19 @@ static void col2im_s1(float *dx, const float *col, float *dxp, const conv2d_geom
             for (int v = 0; v < k; v++) {
                 const float *row = col + ((size_t)(ch * k + u) * k + v) * P;
                 float *dst = dxp + ch * plane + (size_t)u * wp + v;
+#ifdef __AVX512F__
+                if (ow <= 16) {
+                    /* Full-width read-modify-write of dxp (its slack covers the last row):
+                     * the lanes past ow add 0 and store back what they read. */
+                    const __mmask16 m = (__mmask16)((1u << ow) - 1);
+                    for (int r = 0; r < oh; r++) {
+                        float *d = dst + (size_t)r * wp;
+                        const __m512 add = _mm512_maskz_loadu_ps(m, row + (size_t)r * ow);
+                        _mm512_storeu_ps(d, _mm512_add_ps(_mm512_loadu_ps(d), add));
+                    }
+                    continue;
+                }
+#endif
                 for (int r = 0; r < oh; r++)
                     add_row(dst + (size_t)r * wp, row + (size_t)r * ow, ow);
             }

@@ -161,6 +161,16 @@ Test(conv2d, gradients_3x3_stride3_pad2_overhang) {
     /* Windows that only partly cover the padded border. */
     check_conv(2, 2, 5, 4, 2, 3, 3, 2, 1, 6);
 }
+Test(conv2d, gradients_3x3_stride1_valid) {
+    /* Stride 1 without padding: the fast path reads x itself and writes dx through its
+     * padded buffer with no border. */
+    check_conv(3, 2, 6, 5, 3, 3, 1, 0, 1, 12);
+    check_conv(3, 2, 6, 5, 3, 3, 1, 0, 2, 13);
+}
+Test(conv2d, gradients_wide_rows) {
+    /* Output rows longer than one 16-float vector (ow = 19 here) take the general row copy. */
+    check_conv(2, 2, 4, 19, 2, 3, 1, 1, 1, 14);
+}
 Test(conv2d, gradients_on_two_threads) {
     check_conv(5, 2, 6, 6, 3, 3, 1, 1, 2, 7);
     check_conv(4, 3, 4, 4, 2, 1, 1, 0, 2, 8);
