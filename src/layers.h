@@ -94,7 +94,8 @@ float mse_loss(const float *pred, const float *target, int n, int dim, float *d_
  * Method: im2col per sample (the k*k shifted copies of the input as a (c k k) x (oh ow)
  * matrix) and one sgemm, y_i = w * col_i, whose result is already the NCHW output. Samples
  * are spread over `threads` OpenMP threads, each with its own column buffer in `scratch`;
- * inside that parallel region OpenBLAS is held to one thread (see conv2d.c). */
+ * inside that parallel region OpenBLAS is held to one thread (see conv2d.c). Results are
+ * the same bits for any thread count. */
 typedef struct conv2d_geom {
     int c, h, w;               /* input sample shape */
     int out_c, k, stride, pad; /* filters, kernel size, step, zero padding */

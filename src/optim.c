@@ -2,13 +2,24 @@
  *
  * Both walk the model's parameter spans and run one contiguous loop per span, so frozen
  * spans cost nothing and the loops vectorise; large spans are split over OpenMP threads
- * (each element is updated alone, so the result does not depend on the thread count). State arrays share the parameter block's
- * layout: state[i] belongs to params[i]. */
+ * (each element is updated alone, so the result does not depend on the thread count). State
+ * arrays share the parameter block's layout: state[i] belongs to params[i].
+ *
+ * Adam's loop is written with AVX-512 intrinsics where available: the compiler will not
+ * vectorise a loop that calls sqrtf, since sqrtf may set errno (we do not build with
+ * -fno-math-errno), and the scalar loop cost 5x SGD's. The vector body performs exactly the
+ * scalar loop's operations in the same order (no fused multiply-adds: ISO C mode keeps
+ * -ffp-contract=off, and sqrt and division are correctly rounded in both), so whichever
+ * elements a thread's range hands to the scalar tail, the result is bit-identical. */
 #include "optim.h"
 
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __AVX512F__
+#include <immintrin.h>
+#endif
 
 #include "parallel.h"
 
@@ -113,16 +124,47 @@ static void sgd_span(const nn_sgd_config *c, float *restrict p, const float *res
     }
 }
 
+/* Adam on elements [lo, hi) of a span. */
+static void adam_range(const nn_adam_config *c, float *restrict p, const float *restrict g,
+                       float *restrict m1, float *restrict m2, size_t lo, size_t hi,
+                       float step, float inv_sqrt_bc2, float wd) {
+    const float b1 = c->beta1, b2 = c->beta2, eps = c->eps, a1 = 1 - b1, a2 = 1 - b2;
+    size_t i = lo;
+#ifdef __AVX512F__
+    const __m512 vb1 = _mm512_set1_ps(b1), vb2 = _mm512_set1_ps(b2), va1 = _mm512_set1_ps(a1),
+                 va2 = _mm512_set1_ps(a2), veps = _mm512_set1_ps(eps),
+                 vstep = _mm512_set1_ps(step), vbc = _mm512_set1_ps(inv_sqrt_bc2),
+                 vwd = _mm512_set1_ps(wd);
+    for (; i + 16 <= hi; i += 16) {
+        __m512 pv = _mm512_loadu_ps(p + i);
+        const __m512 d = _mm512_add_ps(_mm512_loadu_ps(g + i), _mm512_mul_ps(vwd, pv));
+        const __m512 u = _mm512_add_ps(_mm512_mul_ps(vb1, _mm512_loadu_ps(m1 + i)),
+                                       _mm512_mul_ps(va1, d));
+        const __m512 v = _mm512_add_ps(_mm512_mul_ps(vb2, _mm512_loadu_ps(m2 + i)),
+                                       _mm512_mul_ps(_mm512_mul_ps(va2, d), d));
+        const __m512 den = _mm512_add_ps(_mm512_mul_ps(_mm512_sqrt_ps(v), vbc), veps);
+        pv = _mm512_sub_ps(pv, _mm512_div_ps(_mm512_mul_ps(vstep, u), den));
+        _mm512_storeu_ps(m1 + i, u);
+        _mm512_storeu_ps(m2 + i, v);
+        _mm512_storeu_ps(p + i, pv);
+    }
+#endif
+    for (; i < hi; i++) {
+        float d = g[i] + wd * p[i];
+        m1[i] = b1 * m1[i] + a1 * d;
+        m2[i] = b2 * m2[i] + a2 * d * d;
+        p[i] -= step * m1[i] / (sqrtf(m2[i]) * inv_sqrt_bc2 + eps);
+    }
+}
+
 static void adam_span(const nn_adam_config *c, float *restrict p, const float *restrict g,
                       float *restrict m1, float *restrict m2, size_t n, float step,
                       float inv_sqrt_bc2, float wd) {
-    const float b1 = c->beta1, b2 = c->beta2, eps = c->eps;
-#pragma omp parallel for schedule(static) if (n >= NN_PAR_MIN_FLOATS)
-    for (size_t i = 0; i < n; i++) {
-        float d = g[i] + wd * p[i];
-        m1[i] = b1 * m1[i] + (1 - b1) * d;
-        m2[i] = b2 * m2[i] + (1 - b2) * d * d;
-        p[i] -= step * m1[i] / (sqrtf(m2[i]) * inv_sqrt_bc2 + eps);
+    /* Each thread takes one contiguous range, like schedule(static). */
+#pragma omp parallel if (n >= NN_PAR_MIN_FLOATS)
+    {
+        const size_t t = (size_t)omp_get_thread_num(), team = (size_t)omp_get_num_threads();
+        adam_range(c, p, g, m1, m2, n * t / team, n * (t + 1) / team, step, inv_sqrt_bc2, wd);
     }
 }
 

@@ -161,6 +161,16 @@ Test(conv2d, gradients_3x3_stride3_pad2_overhang) {
     /* Windows that only partly cover the padded border. */
     check_conv(2, 2, 5, 4, 2, 3, 3, 2, 1, 6);
 }
+Test(conv2d, gradients_3x3_stride1_valid) {
+    /* Stride 1 without padding: the fast path reads x itself and writes dx through its
+     * padded buffer with no border. */
+    check_conv(3, 2, 6, 5, 3, 3, 1, 0, 1, 12);
+    check_conv(3, 2, 6, 5, 3, 3, 1, 0, 2, 13);
+}
+Test(conv2d, gradients_wide_rows) {
+    /* Output rows longer than one 16-float vector (ow = 19 here) take the general row copy. */
+    check_conv(2, 2, 4, 19, 2, 3, 1, 1, 1, 14);
+}
 Test(conv2d, gradients_on_two_threads) {
     check_conv(5, 2, 6, 6, 3, 3, 1, 1, 2, 7);
     check_conv(4, 3, 4, 4, 2, 1, 1, 0, 2, 8);
@@ -185,6 +195,30 @@ Test(conv2d, thread_count_does_not_change_forward_or_input_gradient) {
     conv2d_backward(dx2, NULL, NULL, dy, x, w, N, &g, s, 2);
     cr_assert_arr_eq(dx1, dx2, xl * 4);
     free(x), free(w), free(dy), free(y1), free(y2), free(dx1), free(dx2), free(s);
+}
+
+Test(conv2d, weight_gradient_does_not_depend_on_the_thread_count) {
+    /* The weight gradient is summed per fixed chunk of samples (conv2d.c), so it is the same
+     * bits for any thread count; 37 samples make uneven chunks. */
+    conv2d_geom g = conv2d_make_geom(2, 7, 7, 3, 3, 1, 1);
+    enum { N = 37 };
+    const size_t xl = N * 2 * 49, yl = N * 3 * 49, wl = 3 * 2 * 9;
+    float *x = malloc(xl * 4), *w = malloc(wl * 4), *dy = malloc(yl * 4);
+    float *dw1 = malloc(wl * 4), *dw2 = malloc(wl * 4);
+    float *dx1 = malloc(xl * 4), *dx2 = malloc(xl * 4);
+    float *s = malloc(conv2d_scratch_floats(&g, 3) * 4);
+    nn_rng rng;
+    rng_seed(&rng, 11);
+    fill_uniform(&rng, x, xl, -1, 1);
+    fill_uniform(&rng, w, wl, -1, 1);
+    fill_uniform(&rng, dy, yl, -1, 1);
+    conv2d_backward(dx1, dw1, NULL, dy, x, w, N, &g, s, 1);
+    for (int t = 2; t <= 3; t++) {
+        conv2d_backward(dx2, dw2, NULL, dy, x, w, N, &g, s, t);
+        cr_assert_arr_eq(dw1, dw2, wl * 4, "dw differs with %d threads", t);
+        cr_assert_arr_eq(dx1, dx2, xl * 4, "dx differs with %d threads", t);
+    }
+    free(x), free(w), free(dy), free(dw1), free(dw2), free(dx1), free(dx2), free(s);
 }
 
 Test(conv2d, col2im_is_the_adjoint_of_im2col) {
