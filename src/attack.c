@@ -9,7 +9,7 @@
 #include "layers.h"
 #include "metrics.h"
 
-static int check_batch(nn_model *m, int n, nn_err *err) {
+int attack_check_batch(const nn_model *m, int n, nn_err *err) {
     if (n < 1 || n > nn_max_batch(m))
         return nn_fail(err, "attack: batch of %d samples, the model takes 1 to %d", n,
                        nn_max_batch(m));
@@ -20,13 +20,11 @@ static float clamp01(float v) {
     return v < 0 ? 0 : v > 1 ? 1 : v;
 }
 
-/* Gradient of the mean target cross-entropy with respect to the input at x_adv; returns the
- * logits of x_adv (valid until the next forward). */
-static const float *target_loss_gradient(nn_model *m, const float *x_adv, const uint8_t *target,
-                                         int n, const float **grad) {
-    const float *logits = nn_forward(m, x_adv, n, 0);
+const float *attack_loss_gradient(nn_model *m, const float *x, const uint8_t *labels, int n,
+                                  const float **grad) {
+    const float *logits = nn_forward(m, x, n, 0);
     float *d = nn_output_grad_buffer(m);
-    softmax_xent(logits, target, n, nn_output_size(m), d);
+    softmax_xent(logits, labels, n, nn_output_size(m), d);
     nn_backward(m, d, n);
     *grad = nn_input_grad(m);
     return logits;
@@ -34,10 +32,10 @@ static const float *target_loss_gradient(nn_model *m, const float *x_adv, const 
 
 int attack_fgsm_targeted(nn_model *m, const float *x, const uint8_t *target, int n, float eps,
                          float *x_adv, nn_err *err) {
-    if (check_batch(m, n, err)) return -1;
+    if (attack_check_batch(m, n, err)) return -1;
     nn_set_input_grad(m, 1);
     const float *g;
-    target_loss_gradient(m, x, target, n, &g);
+    attack_loss_gradient(m, x, target, n, &g);
     size_t total = (size_t)n * nn_input_size(m);
     for (size_t i = 0; i < total; i++) {
         float s = g[i] > 0 ? 1.0f : g[i] < 0 ? -1.0f : 0.0f;
@@ -49,7 +47,7 @@ int attack_fgsm_targeted(nn_model *m, const float *x, const uint8_t *target, int
 int attack_pgd_targeted(nn_model *m, const float *x, const uint8_t *target, int n,
                         const nn_pgd_config *cfg, nn_rng *rng, float *x_adv, int *steps_taken,
                         nn_err *err) {
-    if (check_batch(m, n, err)) return -1;
+    if (attack_check_batch(m, n, err)) return -1;
     if (cfg->eps < 0 || cfg->alpha <= 0 || cfg->steps < 1)
         return nn_fail(err, "pgd: needs eps >= 0, alpha > 0 and steps >= 1");
     if (cfg->random_start && !rng) return nn_fail(err, "pgd: a random start needs a generator");
@@ -67,7 +65,7 @@ int attack_pgd_targeted(nn_model *m, const float *x, const uint8_t *target, int 
         if (steps_taken) steps_taken[k] = cfg->steps + 1;
     for (int step = 0;; step++) {
         const float *g;
-        const float *logits = target_loss_gradient(m, x_adv, target, n, &g);
+        const float *logits = attack_loss_gradient(m, x_adv, target, n, &g);
         int all_done = 1;
         for (int k = 0; k < n; k++) {
             if (!done[k] && nn_argmax(logits + (size_t)k * classes, classes) == target[k]) {
@@ -127,7 +125,7 @@ static void cw_free(cw_state *s) {
 
 int attack_cw_targeted(nn_model *m, const float *x, const uint8_t *target, int n,
                        const nn_cw_config *cfg, float *x_adv, int *steps_taken, nn_err *err) {
-    if (check_batch(m, n, err)) return -1;
+    if (attack_check_batch(m, n, err)) return -1;
     if (cfg->c_initial <= 0 || cfg->search_steps < 1 || cfg->iterations < 1 || cfg->lr <= 0 ||
         cfg->kappa < 0)
         return nn_fail(err,
@@ -232,7 +230,7 @@ int attack_cw_targeted(nn_model *m, const float *x, const uint8_t *target, int n
 
 int attack_measure(nn_model *m, const float *x, const float *x_adv, const uint8_t *target, int n,
                    nn_attack_outcome *out, nn_err *err) {
-    if (check_batch(m, n, err)) return -1;
+    if (attack_check_batch(m, n, err)) return -1;
     int d = nn_input_size(m), classes = nn_output_size(m);
     const float *z = nn_forward(m, x_adv, n, 0);
     for (int k = 0; k < n; k++) {

@@ -74,4 +74,13 @@ typedef struct nn_attack_outcome {
 int attack_measure(nn_model *m, const float *x, const float *x_adv, const uint8_t *target, int n,
                    nn_attack_outcome *out, nn_err *err);
 
+/* Shared by the attacks here and in attack_untargeted.h. */
+/* Fails unless 1 <= n <= the model's max batch. */
+int attack_check_batch(const nn_model *m, int n, nn_err *err);
+/* The gradient of the mean cross-entropy of `labels` with respect to the input at x, in
+ * inference mode (the input gradient must be on); *grad points into the model. Returns the
+ * logits of x, valid until the next forward. */
+const float *attack_loss_gradient(nn_model *m, const float *x, const uint8_t *labels, int n,
+                                  const float **grad);
+
 #endif

@@ -3,15 +3,7 @@
 
 #include <stdlib.h>
 
-#include "layers.h"
 #include "metrics.h"
-
-static int check_batch(nn_model *m, int n, nn_err *err) {
-    if (n < 1 || n > nn_max_batch(m))
-        return nn_fail(err, "attack: batch of %d samples, the model takes 1 to %d", n,
-                       nn_max_batch(m));
-    return 0;
-}
 
 static float clamp01(float v) {
     return v < 0 ? 0 : v > 1 ? 1 : v;
@@ -21,25 +13,13 @@ static float sign(float g) {
     return g > 0 ? 1.0f : g < 0 ? -1.0f : 0.0f;
 }
 
-/* Gradient of the mean true-label cross-entropy with respect to the input at xa; returns
- * the logits of xa (valid until the next forward). */
-static const float *label_loss_gradient(nn_model *m, const float *xa, const uint8_t *label, int n,
-                                        const float **grad) {
-    const float *logits = nn_forward(m, xa, n, 0);
-    float *d = nn_output_grad_buffer(m);
-    softmax_xent(logits, label, n, nn_output_size(m), d);
-    nn_backward(m, d, n);
-    *grad = nn_input_grad(m);
-    return logits;
-}
-
 int attack_fgsm_untargeted(nn_model *m, const float *x, const uint8_t *label, int n, float eps,
                            float *x_adv, nn_err *err) {
-    if (check_batch(m, n, err)) return -1;
+    if (attack_check_batch(m, n, err)) return -1;
     if (eps < 0) return nn_fail(err, "fgsm: needs eps >= 0");
     nn_set_input_grad(m, 1);
     const float *g;
-    label_loss_gradient(m, x, label, n, &g);
+    attack_loss_gradient(m, x, label, n, &g);
     size_t total = (size_t)n * nn_input_size(m);
     for (size_t i = 0; i < total; i++)
         x_adv[i] = clamp01(x[i] + eps * sign(g[i])); /* climb the true label's loss */
@@ -49,7 +29,7 @@ int attack_fgsm_untargeted(nn_model *m, const float *x, const uint8_t *label, in
 int attack_pgd_untargeted(nn_model *m, const float *x, const uint8_t *label, int n,
                           const nn_pgd_config *cfg, nn_rng *rng, float *x_adv, int *steps_taken,
                           nn_err *err) {
-    if (check_batch(m, n, err)) return -1;
+    if (attack_check_batch(m, n, err)) return -1;
     if (cfg->eps < 0 || cfg->alpha <= 0 || cfg->steps < 1)
         return nn_fail(err, "pgd: needs eps >= 0, alpha > 0 and steps >= 1");
     if (cfg->random_start && !rng) return nn_fail(err, "pgd: a random start needs a generator");
@@ -66,7 +46,7 @@ int attack_pgd_untargeted(nn_model *m, const float *x, const uint8_t *label, int
         if (steps_taken) steps_taken[k] = cfg->steps + 1;
     for (int step = 0;; step++) {
         const float *g;
-        const float *logits = label_loss_gradient(m, x_adv, label, n, &g);
+        const float *logits = attack_loss_gradient(m, x_adv, label, n, &g);
         int all_done = 1;
         for (int k = 0; k < n; k++) {
             if (!done[k] && nn_argmax(logits + (size_t)k * classes, classes) != label[k]) {
