@@ -30,23 +30,34 @@ const float *attack_loss_gradient(nn_model *m, const float *x, const uint8_t *la
     return logits;
 }
 
-int attack_fgsm_targeted(nn_model *m, const float *x, const uint8_t *target, int n, float eps,
-                         float *x_adv, nn_err *err) {
+/* One signed-gradient step for every pixel, shared by the targeted and untargeted FGSM:
+ * direction -1 walks down the loss of `labels` (targeted), +1 walks up it (untargeted). */
+int attack_fgsm_run(nn_model *m, const float *x, const uint8_t *labels, int n, float eps,
+                    int direction, float *x_adv, nn_err *err) {
     if (attack_check_batch(m, n, err)) return -1;
+    if (eps < 0) return nn_fail(err, "fgsm: needs eps >= 0");
     nn_set_input_grad(m, 1);
     const float *g;
-    attack_loss_gradient(m, x, target, n, &g);
+    attack_loss_gradient(m, x, labels, n, &g);
     size_t total = (size_t)n * nn_input_size(m);
     for (size_t i = 0; i < total; i++) {
         float s = g[i] > 0 ? 1.0f : g[i] < 0 ? -1.0f : 0.0f;
-        x_adv[i] = clamp01(x[i] - eps * s); /* descend the target's loss */
+        x_adv[i] = clamp01(x[i] + direction * eps * s);
     }
     return 0;
 }
 
-int attack_pgd_targeted(nn_model *m, const float *x, const uint8_t *target, int n,
-                        const nn_pgd_config *cfg, nn_rng *rng, float *x_adv, int *steps_taken,
-                        nn_err *err) {
+int attack_fgsm_targeted(nn_model *m, const float *x, const uint8_t *target, int n, float eps,
+                         float *x_adv, nn_err *err) {
+    return attack_fgsm_run(m, x, target, n, eps, -1, x_adv, err);
+}
+
+/* Projected steps shared by the targeted and untargeted PGD. direction -1: descend the loss
+ * of `labels`, a sample is done when classified as its label (targeted); +1: ascend it, a
+ * sample is done when classified as anything else (untargeted). */
+int attack_pgd_run(nn_model *m, const float *x, const uint8_t *labels, int n,
+                   const nn_pgd_config *cfg, int direction, nn_rng *rng, float *x_adv,
+                   int *steps_taken, nn_err *err) {
     if (attack_check_batch(m, n, err)) return -1;
     if (cfg->eps < 0 || cfg->alpha <= 0 || cfg->steps < 1)
         return nn_fail(err, "pgd: needs eps >= 0, alpha > 0 and steps >= 1");
@@ -58,17 +69,18 @@ int attack_pgd_targeted(nn_model *m, const float *x, const uint8_t *target, int 
         float start = cfg->random_start ? (2 * rng_uniform(rng) - 1) * cfg->eps : 0;
         x_adv[i] = clamp01(x[i] + start);
     }
-    /* A sample is "done" once it reaches its target; with early_stop it stops moving. */
+    /* A sample is "done" once it reaches its goal; with early_stop it stops moving. */
     unsigned char *done = calloc((size_t)n, 1);
     if (!done) return nn_fail(err, "pgd: out of memory");
     for (int k = 0; k < n; k++)
         if (steps_taken) steps_taken[k] = cfg->steps + 1;
     for (int step = 0;; step++) {
         const float *g;
-        const float *logits = attack_loss_gradient(m, x_adv, target, n, &g);
+        const float *logits = attack_loss_gradient(m, x_adv, labels, n, &g);
         int all_done = 1;
         for (int k = 0; k < n; k++) {
-            if (!done[k] && nn_argmax(logits + (size_t)k * classes, classes) == target[k]) {
+            int is_label = nn_argmax(logits + (size_t)k * classes, classes) == labels[k];
+            if (!done[k] && (direction < 0 ? is_label : !is_label)) {
                 done[k] = 1;
                 if (steps_taken) steps_taken[k] = step;
             }
@@ -81,7 +93,7 @@ int attack_pgd_targeted(nn_model *m, const float *x, const uint8_t *target, int 
             for (int j = 0; j < d; j++) {
                 size_t i = (size_t)k * d + j;
                 float s = g[i] > 0 ? 1.0f : g[i] < 0 ? -1.0f : 0.0f;
-                float v = x_adv[i] - cfg->alpha * s;
+                float v = x_adv[i] + direction * cfg->alpha * s;
                 /* Project onto the L-infinity ball around x, then onto the valid pixels. */
                 if (v > x[i] + cfg->eps) v = x[i] + cfg->eps;
                 if (v < x[i] - cfg->eps) v = x[i] - cfg->eps;
@@ -91,6 +103,12 @@ int attack_pgd_targeted(nn_model *m, const float *x, const uint8_t *target, int 
     }
     free(done);
     return 0;
+}
+
+int attack_pgd_targeted(nn_model *m, const float *x, const uint8_t *target, int n,
+                        const nn_pgd_config *cfg, nn_rng *rng, float *x_adv, int *steps_taken,
+                        nn_err *err) {
+    return attack_pgd_run(m, x, target, n, cfg, -1, rng, x_adv, steps_taken, err);
 }
 
 /* The CW margin max_{j != t} z_j - z_t and the class j that attains it. */

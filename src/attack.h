@@ -82,5 +82,13 @@ int attack_check_batch(const nn_model *m, int n, nn_err *err);
  * logits of x, valid until the next forward. */
 const float *attack_loss_gradient(nn_model *m, const float *x, const uint8_t *labels, int n,
                                   const float **grad);
+/* FGSM and PGD in either direction: -1 walks down the loss of `labels` (targeted; PGD counts
+ * a sample done when it is classified as its label), +1 walks up it (untargeted; done when
+ * classified as anything else). The functions above and attack_untargeted.h call these. */
+int attack_fgsm_run(nn_model *m, const float *x, const uint8_t *labels, int n, float eps,
+                    int direction, float *x_adv, nn_err *err);
+int attack_pgd_run(nn_model *m, const float *x, const uint8_t *labels, int n,
+                   const nn_pgd_config *cfg, int direction, nn_rng *rng, float *x_adv,
+                   int *steps_taken, nn_err *err);
 
 #endif
