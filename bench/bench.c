@@ -35,11 +35,11 @@
 #include <xmmintrin.h>
 
 #include "bench.h"
-#include "clock.h"
-#include "layers.h"
-#include "model.h"
-#include "optim.h"
-#include "rng.h"
+#include "base/clock.h"
+#include "nn/layers.h"
+#include "nn/model.h"
+#include "nn/optim.h"
+#include "base/rng.h"
 
 enum { POOL = 8 };
 

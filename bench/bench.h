@@ -29,7 +29,7 @@
 
 #include <stdio.h>
 
-#include "nn_err.h"
+#include "base/nn_err.h"
 
 typedef enum bench_layer_kind {
     BL_DENSE,   /* a = units */

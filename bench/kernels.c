@@ -12,9 +12,9 @@
 #include <string.h>
 
 #include "bench.h"
-#include "clock.h"
-#include "layers.h"
-#include "rng.h"
+#include "base/clock.h"
+#include "nn/layers.h"
+#include "base/rng.h"
 
 typedef struct kslot {
     char name[32];

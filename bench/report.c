@@ -30,7 +30,7 @@
 #include <string.h>
 
 #include "bench.h"
-#include "results.h"
+#include "db/results.h"
 
 enum { MAX_RECORDS = 512, MAX_CONFIGS = 8, STR = 256 };
 

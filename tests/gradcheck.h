@@ -12,7 +12,7 @@
 #include <math.h>
 #include <stddef.h>
 
-#include "rng.h"
+#include "base/rng.h"
 
 /* Elementwise relative error |a-b| / max(|a|+|b|, floor), maximised over the arrays. The
  * floor keeps near-zero entries from dominating with meaningless ratios. */

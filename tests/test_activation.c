@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "gradcheck.h"
-#include "layers.h"
+#include "nn/layers.h"
 
 /* Independent double-precision references, row by row (softmax needs the whole row). */
 static void ref_forward(nn_activation kind, double *y, const double *x, int n, int dim) {

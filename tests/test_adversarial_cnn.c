@@ -13,10 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "attack.h"
-#include "attack_untargeted.h"
+#include "attack/attack.h"
+#include "attack/attack_untargeted.h"
 #include "gradcheck.h"
-#include "layers.h"
+#include "nn/layers.h"
 
 #define S 28 /* image side */
 #define C1 4 /* channels of the two conv layers (the tutorial has 32 and 64) */

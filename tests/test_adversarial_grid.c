@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "adversarial_grid.h"
+#include "attack/adversarial_grid.h"
 #include "test_files.h"
 
 #define ROWS 10

@@ -5,7 +5,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "attack.h"
+#include "attack/attack.h"
 
 /* A linear classifier on 4 "pixels": class j's logit is pixel j (j < 3), pixel 3 is
  * ignored. So x is classified by its largest of the first three pixels. */

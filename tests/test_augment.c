@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "augment.h"
+#include "data/augment.h"
 #include "gradcheck.h"
 
 enum { N = 16, C = 3, H = 7, W = 5, SIZE = C * H * W };

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "batches.h"
+#include "data/batches.h"
 
 /* 10 images of 1x2x2 whose pixels encode their index (i*4 + k) and label i % 3. */
 static nn_images make_set(void) {

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "gradcheck.h"
-#include "layers.h"
+#include "nn/layers.h"
 
 Test(batchnorm, training_normalises_and_updates_running_stats) {
     /* One channel of 4 values {1, 2, 3, 6}: mean 3, biased var 3.5, unbiased 14/3. */

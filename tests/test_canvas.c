@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "canvas.h"
+#include "render/canvas.h"
 
 static const uint8_t *pixel(const nn_canvas *c, int x, int y) {
     return c->rgb + 3 * ((size_t)y * c->width + x);

@@ -2,7 +2,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "cli.h"
+#include "lab/cli.h"
 
 static int parse(int argc, char **argv, nn_cli *o, nn_err *err) {
     FILE *sink = fopen("/dev/null", "w");

@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "gradcheck.h"
-#include "metrics.h"
-#include "optim.h"
+#include "nn/metrics.h"
+#include "nn/optim.h"
 
 /* ---- a double-precision reference of any model --------------------------------------- */
 

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "gradcheck.h"
-#include "layers.h"
+#include "nn/layers.h"
 
 Test(conv2d, geometry) {
     conv2d_geom g = conv2d_make_geom(3, 28, 28, 8, 5, 1, 2);

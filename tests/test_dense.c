@@ -3,7 +3,7 @@
 #include <stdlib.h>
 
 #include "gradcheck.h"
-#include "layers.h"
+#include "nn/layers.h"
 
 Test(dense, hand_computed_2x3) {
     /* Two samples of three inputs, two outputs; w is out x in. */

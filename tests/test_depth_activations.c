@@ -14,9 +14,9 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "experiment.h"
-#include "layers.h"
-#include "model.h"
+#include "lab/experiment.h"
+#include "nn/layers.h"
+#include "nn/model.h"
 
 #define LECUN_MAX_SLOPE (1.7159 * 2.0 / 3.0 + 0.01)
 

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 
 #include "gradcheck.h"
-#include "layers.h"
+#include "nn/layers.h"
 
 Test(dropout, mask_values_and_determinism) {
     enum { N = 1000 };

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "experiment.h"
+#include "lab/experiment.h"
 
 /* 6 one-pixel "images" with value v_i and label i % 2. A dense 1 -> 2 layer with weights
  * (+1, -1) and zero bias predicts class 0 for v > 0 (logit v vs -v) and class 1 for v = 0

@@ -5,7 +5,7 @@
 #include <float.h>
 #include <math.h>
 
-#include "fastmath.h"
+#include "base/fastmath.h"
 
 /* Largest relative error of f against ref over [lo, hi] in `steps` equal steps; *at gets
  * the worst x. */

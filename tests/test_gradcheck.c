@@ -3,7 +3,7 @@
 #include <criterion/criterion.h>
 
 #include "gradcheck.h"
-#include "layers.h"
+#include "nn/layers.h"
 
 Test(gradcheck, one_percent_error_in_one_entry_fails) {
     float a[4] = {0.3f, -1.2f, 0.05f, 2.0f};

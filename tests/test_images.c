@@ -6,7 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "images.h"
+#include "data/images.h"
 #include "test_files.h"
 
 static char dir[TEST_PATH_MAX];

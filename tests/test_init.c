@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "init.h"
-#include "model.h"
+#include "nn/init.h"
+#include "nn/model.h"
 
 static nn_model *mlp(int in, int hidden, int out) {
     nn_model *m = nn_model_new(in, 1, 1, NULL);

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "io.h"
+#include "base/io.h"
 #include "test_files.h"
 
 static char dir[TEST_PATH_MAX];

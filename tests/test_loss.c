@@ -2,7 +2,7 @@
 #include <criterion/criterion.h>
 
 #include "gradcheck.h"
-#include "layers.h"
+#include "nn/layers.h"
 
 Test(loss, xent_known_value) {
     /* softmax(1,2,3) = (0.0900, 0.2447, 0.6652): -log of the label's probability. */

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mnist_variants.h"
-#include "npy.h"
+#include "data/mnist_variants.h"
+#include "data/npy.h"
 #include "test_files.h"
 
 #define S 28

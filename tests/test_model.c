@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "gradcheck.h"
-#include "model.h"
+#include "nn/model.h"
 
 /* A net described as data, so the test can build it through the API and also evaluate an
  * independent double-precision reference of it. units > 0: dense; else activation `act`. */

@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "gradcheck.h"
-#include "model_io.h"
+#include "nn/model_io.h"
 
 /* A model with every layer kind that has parameters or state, trained a few steps so the
  * running statistics are not their initial values. */

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "npy.h"
+#include "data/npy.h"
 #include "test_files.h"
 
 static char dir[TEST_PATH_MAX];

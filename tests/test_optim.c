@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "optim.h"
-#include "schedule.h"
+#include "nn/optim.h"
+#include "nn/schedule.h"
 
 /* Two inputs, one output: params = [w0, w1, b]. */
 static nn_model *tiny(void) {

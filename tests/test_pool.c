@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "gradcheck.h"
-#include "layers.h"
+#include "nn/layers.h"
 
 Test(pool, out_size) {
     cr_assert_eq(pool_out_size(28, 2, 2), 14);

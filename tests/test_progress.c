@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "progress.h"
+#include "base/progress.h"
 
 Test(progress, plain_mode_prints_quarters_and_a_final_line) {
     char *buf = NULL;

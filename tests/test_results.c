@@ -8,7 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "results.h"
+#include "db/results.h"
 
 static char dir[64];
 static char path[128];

@@ -6,8 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "results.h"
-#include "results_samples.h"
+#include "db/results.h"
+#include "db/results_samples.h"
 #include "test_files.h"
 
 static char dir[TEST_PATH_MAX];

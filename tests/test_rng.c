@@ -3,7 +3,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "rng.h"
+#include "base/rng.h"
 
 Test(rng, same_seed_same_stream) {
     nn_rng a, b;

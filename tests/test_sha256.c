@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sha256.h"
+#include "base/sha256.h"
 #include "test_files.h"
 
 static char dir[TEST_PATH_MAX];

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "template.h"
+#include "render/template.h"
 
 static sqlite3 *db;
 

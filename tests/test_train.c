@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "metrics.h"
-#include "optim.h"
-#include "schedule.h"
+#include "nn/metrics.h"
+#include "nn/optim.h"
+#include "nn/schedule.h"
 
 /* XOR: not linearly separable, so it needs the hidden layer to be trained correctly. */
 static const float xor_x[8] = {0, 0, 0, 1, 1, 0, 1, 1};

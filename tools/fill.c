@@ -4,12 +4,12 @@
  *
  * The database is opened read-only and never created. Nothing is written to stdout unless
  * the whole chapter filled, so a failure cannot leave a half-written chapter behind.
- * The syntax is in src/template.h and docs/templates.md. */
+ * The syntax is in src/render/template.h and docs/templates.md. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "template.h"
+#include "render/template.h"
 
 static void usage(FILE *to, const char *prog) {
     fprintf(to,

@@ -11,14 +11,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "clock.h"
-#include "experiment.h"
-#include "metrics.h"
-#include "model.h"
-#include "optim.h"
-#include "progress.h"
-#include "results.h"
+#include "lab/cli.h"
+#include "base/clock.h"
+#include "lab/experiment.h"
+#include "nn/metrics.h"
+#include "nn/model.h"
+#include "nn/optim.h"
+#include "base/progress.h"
+#include "db/results.h"
 
 #define CHAPTER "00-intro"
 #define PROBE_BATCH 64

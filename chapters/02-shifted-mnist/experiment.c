@@ -30,18 +30,18 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "cli.h"
-#include "clock.h"
-#include "experiment.h"
-#include "metrics.h"
-#include "mnist_variants.h"
-#include "model.h"
-#include "optim.h"
-#include "progress.h"
-#include "results.h"
-#include "results_samples.h"
-#include "schedule.h"
-#include "sha256.h"
+#include "lab/cli.h"
+#include "base/clock.h"
+#include "lab/experiment.h"
+#include "nn/metrics.h"
+#include "data/mnist_variants.h"
+#include "nn/model.h"
+#include "nn/optim.h"
+#include "base/progress.h"
+#include "db/results.h"
+#include "db/results_samples.h"
+#include "nn/schedule.h"
+#include "base/sha256.h"
 
 #define CHAPTER "02-shifted-mnist"
 #define SIDE 28

@@ -14,15 +14,15 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "adversarial_grid.h"
-#include "attack.h"
-#include "attack_untargeted.h"
+#include "attack/adversarial_grid.h"
+#include "attack/attack.h"
+#include "attack/attack_untargeted.h"
 #include "chapter.h"
-#include "clock.h"
-#include "experiment.h"
-#include "metrics.h"
-#include "progress.h"
-#include "sha256.h"
+#include "base/clock.h"
+#include "lab/experiment.h"
+#include "nn/metrics.h"
+#include "base/progress.h"
+#include "base/sha256.h"
 
 #define INK 0.5f /* a pixel of the original at least this bright is on the stroke */
 #define PIXELS 784

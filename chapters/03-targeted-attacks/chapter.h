@@ -6,11 +6,11 @@
 
 #include <stdint.h>
 
-#include "cli.h"
-#include "images.h"
-#include "model.h"
-#include "nn_err.h"
-#include "results.h"
+#include "lab/cli.h"
+#include "data/images.h"
+#include "nn/model.h"
+#include "base/nn_err.h"
+#include "db/results.h"
 
 #define CHAPTER "03-targeted-attacks"
 #define SOURCE_CLASS 2

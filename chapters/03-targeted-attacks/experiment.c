@@ -14,15 +14,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "attack.h"
-#include "attack_untargeted.h"
+#include "attack/attack.h"
+#include "attack/attack_untargeted.h"
 #include "chapter.h"
-#include "clock.h"
-#include "experiment.h"
-#include "metrics.h"
-#include "optim.h"
-#include "progress.h"
-#include "schedule.h"
+#include "base/clock.h"
+#include "lab/experiment.h"
+#include "nn/metrics.h"
+#include "nn/optim.h"
+#include "base/progress.h"
+#include "nn/schedule.h"
 
 #define PROBE_BATCH 64
 

@@ -1,0 +1,279 @@
+/* attack.c - targeted FGSM, PGD/BIM and a Carlini-Wagner-style L2 attack (see attack.h). */
+#include "attack/attack.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nn/layers.h"
+#include "nn/metrics.h"
+
+int attack_check_batch(const nn_model *m, int n, nn_err *err) {
+    if (n < 1 || n > nn_max_batch(m))
+        return nn_fail(err, "attack: batch of %d samples, the model takes 1 to %d", n,
+                       nn_max_batch(m));
+    return 0;
+}
+
+static float clamp01(float v) {
+    return v < 0 ? 0 : v > 1 ? 1 : v;
+}
+
+const float *attack_loss_gradient(nn_model *m, const float *x, const uint8_t *labels, int n,
+                                  const float **grad) {
+    const float *logits = nn_forward(m, x, n, 0);
+    float *d = nn_output_grad_buffer(m);
+    softmax_xent(logits, labels, n, nn_output_size(m), d);
+    nn_backward(m, d, n);
+    *grad = nn_input_grad(m);
+    return logits;
+}
+
+/* One signed-gradient step for every pixel, shared by the targeted and untargeted FGSM:
+ * direction -1 walks down the loss of `labels` (targeted), +1 walks up it (untargeted). */
+int attack_fgsm_run(nn_model *m, const float *x, const uint8_t *labels, int n, float eps,
+                    int direction, float *x_adv, nn_err *err) {
+    if (attack_check_batch(m, n, err)) return -1;
+    if (eps < 0) return nn_fail(err, "fgsm: needs eps >= 0");
+    nn_set_input_grad(m, 1);
+    const float *g;
+    attack_loss_gradient(m, x, labels, n, &g);
+    size_t total = (size_t)n * nn_input_size(m);
+    for (size_t i = 0; i < total; i++) {
+        float s = g[i] > 0 ? 1.0f : g[i] < 0 ? -1.0f : 0.0f;
+        x_adv[i] = clamp01(x[i] + direction * eps * s);
+    }
+    return 0;
+}
+
+int attack_fgsm_targeted(nn_model *m, const float *x, const uint8_t *target, int n, float eps,
+                         float *x_adv, nn_err *err) {
+    return attack_fgsm_run(m, x, target, n, eps, -1, x_adv, err);
+}
+
+/* Projected steps shared by the targeted and untargeted PGD. direction -1: descend the loss
+ * of `labels`, a sample is done when classified as its label (targeted); +1: ascend it, a
+ * sample is done when classified as anything else (untargeted). */
+int attack_pgd_run(nn_model *m, const float *x, const uint8_t *labels, int n,
+                   const nn_pgd_config *cfg, int direction, nn_rng *rng, float *x_adv,
+                   int *steps_taken, nn_err *err) {
+    if (attack_check_batch(m, n, err)) return -1;
+    if (cfg->eps < 0 || cfg->alpha <= 0 || cfg->steps < 1)
+        return nn_fail(err, "pgd: needs eps >= 0, alpha > 0 and steps >= 1");
+    if (cfg->random_start && !rng) return nn_fail(err, "pgd: a random start needs a generator");
+    nn_set_input_grad(m, 1);
+    int d = nn_input_size(m), classes = nn_output_size(m);
+    size_t total = (size_t)n * d;
+    for (size_t i = 0; i < total; i++) {
+        float start = cfg->random_start ? (2 * rng_uniform(rng) - 1) * cfg->eps : 0;
+        x_adv[i] = clamp01(x[i] + start);
+    }
+    /* A sample is "done" once it reaches its goal; with early_stop it stops moving. */
+    unsigned char *done = calloc((size_t)n, 1);
+    if (!done) return nn_fail(err, "pgd: out of memory");
+    for (int k = 0; k < n; k++)
+        if (steps_taken) steps_taken[k] = cfg->steps + 1;
+    for (int step = 0;; step++) {
+        const float *g;
+        const float *logits = attack_loss_gradient(m, x_adv, labels, n, &g);
+        int all_done = 1;
+        for (int k = 0; k < n; k++) {
+            int is_label = nn_argmax(logits + (size_t)k * classes, classes) == labels[k];
+            if (!done[k] && (direction < 0 ? is_label : !is_label)) {
+                done[k] = 1;
+                if (steps_taken) steps_taken[k] = step;
+            }
+            all_done &= done[k];
+        }
+        /* With early stop nothing moves once every sample is done: skip the idle steps. */
+        if (step == cfg->steps || (cfg->early_stop && all_done)) break;
+        for (int k = 0; k < n; k++) {
+            if (cfg->early_stop && done[k]) continue;
+            for (int j = 0; j < d; j++) {
+                size_t i = (size_t)k * d + j;
+                float s = g[i] > 0 ? 1.0f : g[i] < 0 ? -1.0f : 0.0f;
+                float v = x_adv[i] + direction * cfg->alpha * s;
+                /* Project onto the L-infinity ball around x, then onto the valid pixels. */
+                if (v > x[i] + cfg->eps) v = x[i] + cfg->eps;
+                if (v < x[i] - cfg->eps) v = x[i] - cfg->eps;
+                x_adv[i] = clamp01(v);
+            }
+        }
+    }
+    free(done);
+    return 0;
+}
+
+int attack_pgd_targeted(nn_model *m, const float *x, const uint8_t *target, int n,
+                        const nn_pgd_config *cfg, nn_rng *rng, float *x_adv, int *steps_taken,
+                        nn_err *err) {
+    return attack_pgd_run(m, x, target, n, cfg, -1, rng, x_adv, steps_taken, err);
+}
+
+/* The CW margin max_{j != t} z_j - z_t and the class j that attains it. */
+static float cw_margin(const float *z, int classes, int t, int *best_other) {
+    int j_best = t == 0 ? 1 : 0;
+    for (int j = 0; j < classes; j++)
+        if (j != t && z[j] > z[j_best]) j_best = j;
+    *best_other = j_best;
+    return z[j_best] - z[t];
+}
+
+typedef struct cw_state {
+    float *w, *adam_m, *adam_v, *x_cur, *best;
+    float *c, *c_low, *c_high, *best_l2;
+    int *first_success;
+    unsigned char *round_success;
+} cw_state;
+
+static void cw_free(cw_state *s) {
+    free(s->w);
+    free(s->adam_m);
+    free(s->adam_v);
+    free(s->x_cur);
+    free(s->best);
+    free(s->c);
+    free(s->c_low);
+    free(s->c_high);
+    free(s->best_l2);
+    free(s->first_success);
+    free(s->round_success);
+}
+
+int attack_cw_targeted(nn_model *m, const float *x, const uint8_t *target, int n,
+                       const nn_cw_config *cfg, float *x_adv, int *steps_taken, nn_err *err) {
+    if (attack_check_batch(m, n, err)) return -1;
+    if (cfg->c_initial <= 0 || cfg->search_steps < 1 || cfg->iterations < 1 || cfg->lr <= 0 ||
+        cfg->kappa < 0)
+        return nn_fail(err,
+                       "cw: needs c > 0, search_steps >= 1, iterations >= 1, lr > 0, kappa >= 0");
+    nn_set_input_grad(m, 1);
+    int d = nn_input_size(m), classes = nn_output_size(m);
+    size_t total = (size_t)n * d;
+    cw_state s = {0};
+    s.w = malloc(total * sizeof *s.w);
+    s.adam_m = malloc(total * sizeof *s.adam_m);
+    s.adam_v = malloc(total * sizeof *s.adam_v);
+    s.x_cur = malloc(total * sizeof *s.x_cur);
+    s.best = malloc(total * sizeof *s.best);
+    s.c = malloc(n * sizeof *s.c);
+    s.c_low = malloc(n * sizeof *s.c_low);
+    s.c_high = malloc(n * sizeof *s.c_high);
+    s.best_l2 = malloc(n * sizeof *s.best_l2);
+    s.first_success = malloc(n * sizeof *s.first_success);
+    s.round_success = malloc(n);
+    if (!s.w || !s.adam_m || !s.adam_v || !s.x_cur || !s.best || !s.c || !s.c_low || !s.c_high ||
+        !s.best_l2 || !s.first_success || !s.round_success) {
+        cw_free(&s);
+        return nn_fail(err, "cw: out of memory for %d samples", n);
+    }
+    int never = cfg->search_steps * cfg->iterations + 1;
+    memcpy(s.best, x, total * sizeof *x);
+    for (int k = 0; k < n; k++) {
+        s.c[k] = cfg->c_initial;
+        s.c_low[k] = 0;
+        s.c_high[k] = INFINITY;
+        s.best_l2[k] = INFINITY;
+        s.first_success[k] = never;
+    }
+    const float beta1 = 0.9f, beta2 = 0.999f, adam_eps = 1e-8f;
+    int iterations_done = 0;
+    for (int round = 0; round < cfg->search_steps; round++) {
+        /* Start every round from x itself; 0.999999 keeps atanh finite at 0 and 1. */
+        for (size_t i = 0; i < total; i++) {
+            s.w[i] = atanhf((2 * x[i] - 1) * 0.999999f);
+            s.adam_m[i] = s.adam_v[i] = 0;
+        }
+        memset(s.round_success, 0, (size_t)n);
+        for (int it = 1; it <= cfg->iterations; it++) {
+            for (size_t i = 0; i < total; i++)
+                s.x_cur[i] = (tanhf(s.w[i]) + 1) * 0.5f;
+            const float *z = nn_forward(m, s.x_cur, n, 0);
+            float *dz = nn_output_grad_buffer(m);
+            for (int k = 0; k < n; k++) {
+                const float *zk = z + (size_t)k * classes;
+                float *dzk = dz + (size_t)k * classes;
+                int other;
+                float margin = cw_margin(zk, classes, target[k], &other);
+                memset(dzk, 0, sizeof(float) * classes);
+                if (margin < 0) { /* classified as the target: a candidate */
+                    double l2 = 0;
+                    for (int j = 0; j < d; j++) {
+                        double diff = s.x_cur[(size_t)k * d + j] - x[(size_t)k * d + j];
+                        l2 += diff * diff;
+                    }
+                    s.round_success[k] = 1;
+                    if (s.first_success[k] == never) s.first_success[k] = iterations_done + it;
+                    if (l2 < (double)s.best_l2[k] * s.best_l2[k]) {
+                        s.best_l2[k] = (float)sqrt(l2);
+                        memcpy(s.best + (size_t)k * d, s.x_cur + (size_t)k * d, sizeof(float) * d);
+                    }
+                }
+                if (margin > -cfg->kappa) { /* the hinge is active: push the margin down */
+                    dzk[other] = s.c[k];
+                    dzk[target[k]] = -s.c[k];
+                }
+            }
+            nn_backward(m, dz, n);
+            const float *g = nn_input_grad(m);
+            float correction1 = 1 - powf(beta1, (float)it),
+                  correction2 = 1 - powf(beta2, (float)it);
+            for (size_t i = 0; i < total; i++) {
+                /* d/dx' of ||x' - x||^2 + c * hinge, then the chain rule through tanh. */
+                float t = tanhf(s.w[i]);
+                float grad = (2 * (s.x_cur[i] - x[i]) + g[i]) * 0.5f * (1 - t * t);
+                s.adam_m[i] = beta1 * s.adam_m[i] + (1 - beta1) * grad;
+                s.adam_v[i] = beta2 * s.adam_v[i] + (1 - beta2) * grad * grad;
+                s.w[i] -= cfg->lr * (s.adam_m[i] / correction1) /
+                          (sqrtf(s.adam_v[i] / correction2) + adam_eps);
+            }
+        }
+        iterations_done += cfg->iterations;
+        /* Binary search on c: smaller after a success, larger (x10 until bracketed) after a
+         * failure. */
+        for (int k = 0; k < n; k++) {
+            if (s.round_success[k])
+                s.c_high[k] = s.c[k];
+            else
+                s.c_low[k] = s.c[k];
+            s.c[k] = isinf(s.c_high[k]) ? s.c[k] * 10 : (s.c_low[k] + s.c_high[k]) / 2;
+        }
+    }
+    memcpy(x_adv, s.best, total * sizeof *x_adv);
+    if (steps_taken) memcpy(steps_taken, s.first_success, n * sizeof *steps_taken);
+    cw_free(&s);
+    return 0;
+}
+
+int attack_measure(nn_model *m, const float *x, const float *x_adv, const uint8_t *target, int n,
+                   nn_attack_outcome *out, nn_err *err) {
+    if (attack_check_batch(m, n, err)) return -1;
+    int d = nn_input_size(m), classes = nn_output_size(m);
+    const float *z = nn_forward(m, x_adv, n, 0);
+    for (int k = 0; k < n; k++) {
+        const float *zk = z + (size_t)k * classes;
+        double l2 = 0, linf = 0;
+        for (int j = 0; j < d; j++) {
+            double diff = fabs((double)x_adv[(size_t)k * d + j] - x[(size_t)k * d + j]);
+            l2 += diff * diff;
+            if (diff > linf) linf = diff;
+        }
+        /* Softmax probability of the target, computed stably. */
+        float zmax = zk[0];
+        for (int j = 1; j < classes; j++)
+            if (zk[j] > zmax) zmax = zk[j];
+        double sum = 0;
+        for (int j = 0; j < classes; j++)
+            sum += exp((double)zk[j] - zmax);
+        int predicted = nn_argmax(zk, classes);
+        out[k] = (nn_attack_outcome){
+            .success = predicted == target[k],
+            .predicted = predicted,
+            .l2 = (float)sqrt(l2),
+            .linf = (float)linf,
+            .confidence = (float)(exp((double)zk[target[k]] - zmax) / sum),
+        };
+    }
+    return 0;
+}

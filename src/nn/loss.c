@@ -1,0 +1,53 @@
+/* loss.c - softmax cross-entropy and mean squared error (see layers.h).
+ *
+ * Sums over the batch are accumulated in double: the loss is what gets logged and compared
+ * across runs, and a float running sum over a large batch would lose digits. */
+#include <math.h>
+#include <stddef.h>
+
+#include "nn/layers.h"
+
+float softmax_xent(const float *logits, const uint8_t *labels, int n, int classes,
+                   float *d_logits) {
+    double total = 0;
+    const float inv_n = 1.0f / (float)n;
+    for (int i = 0; i < n; i++) {
+        const float *z = logits + (size_t)i * classes;
+        const int label = labels[i];
+        const float z_label = z[label]; /* read before d (which may alias z) is written */
+        float m = z[0];
+        for (int j = 1; j < classes; j++) m = z[j] > m ? z[j] : m;
+        /* -log softmax(z)_label = log sum_j exp(z_j) - z_label = m + log sum_j exp(z_j - m)
+         * - z_label; every exponent is <= 0 and the sum is >= 1, so nothing overflows and
+         * the log never sees 0. */
+        float s = 0;
+        if (d_logits) {
+            float *d = d_logits + (size_t)i * classes;
+            for (int j = 0; j < classes; j++) {
+                d[j] = expf(z[j] - m); /* reads z[j] before overwriting it when aliased */
+                s += d[j];
+            }
+            const float scale = inv_n / s;
+            for (int j = 0; j < classes; j++) d[j] *= scale;
+            d[label] -= inv_n;
+        } else {
+            for (int j = 0; j < classes; j++) s += expf(z[j] - m);
+        }
+        total += (double)m + log((double)s) - (double)z_label;
+    }
+    return (float)(total / n);
+}
+
+float mse_loss(const float *pred, const float *target, int n, int dim, float *d_pred) {
+    const size_t len = (size_t)n * dim;
+    double total = 0;
+    for (size_t i = 0; i < len; i++) {
+        double e = (double)pred[i] - target[i];
+        total += e * e;
+    }
+    if (d_pred) {
+        const float scale = 2.0f / (float)len;
+        for (size_t i = 0; i < len; i++) d_pred[i] = scale * (pred[i] - target[i]);
+    }
+    return (float)(total / (double)len);
+}
