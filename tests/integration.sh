@@ -145,5 +145,13 @@ got=$(build/release/bin/02-shifted-mnist --db "$OUT/evaluate.sqlite" --profile s
 check "02: --evaluate on the written t4 files gives the logged accuracy ($want)" \
     test -n "$want" -a "$got" = "$want"
 
+# A chapter's own checks of the smoke pipeline live beside it (chapters/NN-name/check.sh),
+# sourced here so they share q, check, pass, fail and the paths above.
+for chapter_check in chapters/*/check.sh; do
+    [[ -e "$chapter_check" ]] || continue
+    # shellcheck source=/dev/null
+    source "$chapter_check"
+done
+
 echo "integration: $passes passed, $failures failed"
 [[ $failures -eq 0 ]]
