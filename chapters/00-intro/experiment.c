@@ -12,12 +12,11 @@
 #include <string.h>
 
 #include "lab/cli.h"
-#include "base/clock.h"
+#include "lab/config_json.h"
+#include "lab/train.h"
 #include "lab/experiment.h"
-#include "nn/metrics.h"
 #include "nn/model.h"
 #include "nn/optim.h"
-#include "base/progress.h"
 #include "db/results.h"
 
 #define CHAPTER "00-intro"
@@ -58,14 +57,18 @@ static nn_model *build_model(const model_spec *spec, int batch, nn_rng *rng, nn_
 static int train_one(nn_results *db, const nn_cli *cli, const profile_config *cfg,
                      const model_spec *spec, int64_t seed, const nn_images *train,
                      const nn_images *test, nn_err *err) {
-    char config[256];
-    snprintf(config, sizeof config,
-             "{\"model\":\"%s\",\"hidden\":%d,\"train_n\":%d,\"test_n\":%d,\"epochs\":%d,"
-             "\"batch\":%d,\"lr\":%g,\"optimizer\":\"sgd\"}",
-             spec->experiment, spec->hidden, train->n, test->n, cfg->epochs, cfg->batch,
-             (double)cfg->lr);
+    nn_json config;
+    json_begin(&config);
+    json_str(&config, "model", spec->experiment);
+    json_int(&config, "hidden", spec->hidden);
+    json_int(&config, "train_n", train->n);
+    json_int(&config, "test_n", test->n);
+    json_int(&config, "epochs", cfg->epochs);
+    json_int(&config, "batch", cfg->batch);
+    json_num(&config, "lr", cfg->lr);
+    json_str(&config, "optimizer", "sgd");
     int64_t run = results_begin_run(
-        db, &(nn_run_info){CHAPTER, spec->experiment, cli->profile, config, seed}, err);
+        db, &(nn_run_info){CHAPTER, spec->experiment, cli->profile, json_end(&config), seed}, err);
     if (run < 0) return -1;
 
     nn_rng rng;
@@ -81,68 +84,18 @@ static int train_one(nn_results *db, const nn_cli *cli, const profile_config *cf
         goto done;
     nn_set_input_grad(m, 0);
     batches_next(&probe); /* the fixed probe batch: the first images of the training set */
-    if (experiment_probe_gradients(m, probe.x, probe.y, probe.count, NULL, err) ||
-        experiment_log_grad_stats(db, run, m, 0, 0, err))
-        goto done;
 
-    double train_seconds = 0;
-    int step = 0;
-    for (int epoch = 1; epoch <= cfg->epochs; epoch++) {
-        char label[96];
-        snprintf(label, sizeof label, "%s seed %lld epoch %d/%d", spec->experiment, (long long)seed,
-                 epoch, cfg->epochs);
-        nn_progress bar;
-        progress_start(&bar, stderr, label, "img", train->n);
-        double t0 = nn_seconds(), loss_sum = 0;
-        long correct = 0, seen = 0;
-        int n;
-        batches_shuffle(&train_b, &order_rng);
-        while ((n = batches_next(&train_b)) > 0) {
-            const float *logits = nn_forward(m, train_b.x, n, 1);
-            correct += nn_count_correct(logits, train_b.y, n, 10);
-            float *d = nn_output_grad_buffer(m);
-            loss_sum += (double)softmax_xent(logits, train_b.y, n, 10, d) * n;
-            nn_backward(m, d, n);
-            nn_optim_step(opt, cfg->lr);
-            seen += n;
-            step++;
-            char note[48];
-            snprintf(note, sizeof note, "loss %.4f", loss_sum / seen);
-            progress_update(&bar, seen, note);
-        }
-        double seconds = nn_seconds() - t0;
-        train_seconds += seconds;
-        nn_eval test_eval;
-        if (experiment_evaluate(m, &test_b, &test_eval, NULL, err)) goto done;
-        char note[64];
-        snprintf(note, sizeof note, "test accuracy %.2f%%", 100 * test_eval.accuracy);
-        progress_finish(&bar, note);
-
-        if (results_transaction_begin(db, err) ||
-            results_log_epoch(db, run,
-                              &(nn_epoch_row){epoch, step, "train", loss_sum / seen,
-                                              (double)correct / seen, cfg->lr, seconds},
-                              err) ||
-            results_log_epoch(db, run,
-                              &(nn_epoch_row){epoch, step, "test", test_eval.loss,
-                                              test_eval.accuracy, cfg->lr, 0},
-                              err) ||
-            experiment_probe_gradients(m, probe.x, probe.y, probe.count, NULL, err) ||
-            experiment_log_grad_stats(db, run, m, epoch, step, err) ||
-            results_transaction_commit(db, err))
-            goto done;
-    }
-
-    int64_t confusion[100] = {0};
-    nn_eval final;
-    if (experiment_evaluate(m, &test_b, &final, confusion, err) ||
-        results_log_metric(db, run, "test_accuracy", final.accuracy, err) ||
-        results_log_metric(db, run, "test_loss", final.loss, err) ||
-        results_log_metric(db, run, "train_seconds", train_seconds, err) ||
-        results_log_metric(db, run, "parameters", (double)nn_param_count(m), err) ||
-        results_log_confusion(db, run, 10, confusion, err))
-        goto done;
-    rc = 0;
+    char label[64];
+    snprintf(label, sizeof label, "%s seed %lld", spec->experiment, (long long)seed);
+    nn_train_config tc = train_defaults();
+    tc.label = label;
+    tc.epochs = cfg->epochs;
+    tc.schedule = (nn_schedule){NN_SCHEDULE_CONSTANT, .lr = cfg->lr};
+    tc.test = &test_b;
+    tc.log_confusion = 1;
+    tc.probe_x = probe.x, tc.probe_y = probe.y, tc.probe_n = probe.count;
+    nn_image_source src = {.batches = &train_b, .order = &order_rng};
+    rc = train_classifier(db, run, m, opt, train_source_images(&src), &tc, NULL, err);
 done:
     rc = experiment_end_run(db, run, rc, err);
     batches_free(&train_b);

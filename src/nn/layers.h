@@ -79,6 +79,13 @@ void activation_backward(nn_activation kind, float *dx, const float *dy, const f
 float softmax_xent(const float *logits, const uint8_t *labels, int n, int classes,
                    float *d_logits);
 
+/* The same with label smoothing eps in [0, 1) (Szegedy et al. 2016): the target of each
+ * row is (1 - eps) onehot(label) + eps / classes, so the mean loss is
+ * sum_j -target_j log softmax(z)_j and the gradient (softmax(z) - target) / n. eps = 0 gives
+ * softmax_xent exactly. */
+float softmax_xent_smooth(const float *logits, const uint8_t *labels, int n, int classes,
+                          float eps, float *d_logits);
+
 /* Mean squared error over all n*dim values: sum (pred - target)^2 / (n*dim), PyTorch's and
  * Keras' convention. If d_pred is not NULL it receives 2 (pred - target) / (n*dim). */
 float mse_loss(const float *pred, const float *target, int n, int dim, float *d_pred);

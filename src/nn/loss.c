@@ -51,3 +51,33 @@ float mse_loss(const float *pred, const float *target, int n, int dim, float *d_
     }
     return (float)(total / (double)len);
 }
+
+float softmax_xent_smooth(const float *logits, const uint8_t *labels, int n, int classes,
+                          float eps, float *d_logits) {
+    if (eps == 0.0f) return softmax_xent(logits, labels, n, classes, d_logits);
+    double total = 0;
+    const float inv_n = 1.0f / (float)n, off = eps / (float)classes, on = 1.0f - eps + off;
+    for (int i = 0; i < n; i++) {
+        const float *z = logits + (size_t)i * classes;
+        const int label = labels[i];
+        float m = z[0];
+        double z_sum = 0;
+        for (int j = 0; j < classes; j++) {
+            m = z[j] > m ? z[j] : m;
+            z_sum += z[j];
+        }
+        const double z_label = z[label]; /* read before d (which may alias z) is written */
+        double s = 0;
+        for (int j = 0; j < classes; j++) s += exp((double)z[j] - m);
+        const double lse = (double)m + log(s);
+        /* -sum_j t_j (z_j - lse) with t = off everywhere plus (on - off) at the label. */
+        total += lse - (double)off * z_sum - (double)(on - off) * z_label;
+        if (d_logits) {
+            float *d = d_logits + (size_t)i * classes;
+            for (int j = 0; j < classes; j++) d[j] = (float)(exp((double)z[j] - lse)) * inv_n;
+            for (int j = 0; j < classes; j++) d[j] -= off * inv_n;
+            d[label] -= (on - off) * inv_n;
+        }
+    }
+    return (float)(total / n);
+}

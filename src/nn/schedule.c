@@ -37,3 +37,27 @@ float nn_lr_one_cycle(float max_lr, long step, long total, float pct_start, floa
     if (total <= up) return (float)last;
     return (float)cos_anneal(max_lr, last, ((double)step - up) / ((double)total - up));
 }
+
+float nn_schedule_lr(const nn_schedule *s, long step, long total) {
+    switch (s->kind) {
+    case NN_SCHEDULE_STEP_DECAY: return nn_lr_step_decay(s->lr, step, s->every, s->gamma);
+    case NN_SCHEDULE_COSINE: return nn_lr_cosine(s->lr, s->final_lr, step, total);
+    case NN_SCHEDULE_WARMUP_COSINE:
+        return nn_lr_warmup_cosine(s->lr, s->final_lr, step, s->warmup, total);
+    case NN_SCHEDULE_ONE_CYCLE:
+        return nn_lr_one_cycle(s->lr, step, total, s->pct_start, s->div, s->final_div);
+    case NN_SCHEDULE_CONSTANT: break;
+    }
+    return s->lr;
+}
+
+const char *nn_schedule_name(nn_schedule_kind kind) {
+    switch (kind) {
+    case NN_SCHEDULE_STEP_DECAY: return "step_decay";
+    case NN_SCHEDULE_COSINE: return "cosine";
+    case NN_SCHEDULE_WARMUP_COSINE: return "warmup_cosine";
+    case NN_SCHEDULE_ONE_CYCLE: return "one_cycle";
+    case NN_SCHEDULE_CONSTANT: break;
+    }
+    return "constant";
+}

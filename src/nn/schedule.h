@@ -23,4 +23,28 @@ float nn_lr_warmup_cosine(float base, float final, long step, long warmup, long 
 float nn_lr_one_cycle(float max_lr, long step, long total, float pct_start, float div,
                       float final_div);
 
+
+/* A schedule as data, for configurations that name one (the shared training loop):
+ *     (nn_schedule){NN_SCHEDULE_COSINE, .lr = 0.1f, .final_lr = 0.001f}
+ * Fields a kind does not use are ignored. */
+typedef enum nn_schedule_kind {
+    NN_SCHEDULE_CONSTANT,       /* lr */
+    NN_SCHEDULE_STEP_DECAY,     /* lr, every (steps), gamma */
+    NN_SCHEDULE_COSINE,         /* lr -> final_lr */
+    NN_SCHEDULE_WARMUP_COSINE,  /* lr, final_lr, warmup (steps) */
+    NN_SCHEDULE_ONE_CYCLE,      /* lr (the maximum), pct_start, div, final_div */
+} nn_schedule_kind;
+
+typedef struct nn_schedule {
+    nn_schedule_kind kind;
+    float lr, final_lr;
+    long warmup, every;
+    float gamma, pct_start, div, final_div;
+} nn_schedule;
+
+/* The rate at step (0-based) of a run of total steps. */
+float nn_schedule_lr(const nn_schedule *s, long step, long total);
+/* "constant", "step_decay", "cosine", "warmup_cosine", "one_cycle". */
+const char *nn_schedule_name(nn_schedule_kind kind);
+
 #endif
