@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <unistd.h>
 
 #include "migrations.inc" /* schema_migrations[]: generated from db/ by the Makefile */
 
@@ -85,6 +87,14 @@ nn_results *results_open(const char *path, nn_err *err) {
     if (!db || !(db->path = strdup(path))) {
         free(db);
         nn_fail(err, "%s: out of memory", path);
+        return NULL;
+    }
+    /* Say plainly why a database cannot be written (SQLite's own words for a read-only file
+     * system are "unable to open database file"). As root, access() ignores permission
+     * bits but still reports a read-only file system. */
+    if (access(path, F_OK) == 0 && access(path, W_OK) != 0) {
+        nn_fail(err, "%s: the results database cannot be written: %s", path, strerror(errno));
+        results_close(db);
         return NULL;
     }
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX;
