@@ -13,11 +13,13 @@ report=(gnuplot-nox pandoc texlive-latex-recommended texlive-fonts-recommended l
 check=(libcriterion-dev poppler-utils)
 data=(curl ca-certificates)
 bench=(python3-torch python3-numpy)
+slurm=(slurm-wlm munge)
 
 if [[ "${1:-}" == "-h" || "${1:-}" == "--help" ]]; then
     sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'
     echo "Groups: build (compile), report (+ gnuplot, pandoc, LaTeX), check (+ Criterion,"
-    echo "poppler), bench (+ Debian's PyTorch and NumPy)."
+    echo "poppler), bench (+ Debian's PyTorch and NumPy), slurm (+ slurm-wlm and munge, for"
+    echo "make check-slurm)."
     exit 0
 fi
 
@@ -28,7 +30,8 @@ for group in "${@:-build}"; do
         report) want+=("${build[@]}" "${data[@]}" "${report[@]}") ;;
         check)  want+=("${build[@]}" "${data[@]}" "${report[@]}" "${check[@]}") ;;
         bench)  want+=("${build[@]}" "${bench[@]}") ;;
-        *) echo "ensure-deps.sh: unknown group '$group' (build, report, check, bench)" >&2; exit 2 ;;
+        slurm)  want+=("${build[@]}" "${data[@]}" "${report[@]}" "${slurm[@]}") ;;
+        *) echo "ensure-deps.sh: unknown group '$group' (build, report, check, bench, slurm)" >&2; exit 2 ;;
     esac
 done
 
