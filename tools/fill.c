@@ -1,6 +1,6 @@
 /* fill.c - replace a chapter's SQL placeholders with values from the results database.
  *
- *     fill --db db/results.sqlite chapters/01-mnist/chapter.md > build/md/01-mnist.md
+ *     fill --db db/results.sqlite chapters/00-intro/chapter.md > build/full/md/00-intro.md
  *
  * The database is opened read-only and never created. Nothing is written to stdout unless
  * the whole chapter filled, so a failure cannot leave a half-written chapter behind.
@@ -18,8 +18,11 @@ static void usage(FILE *to, const char *prog) {
             "Fill the SQL placeholders of a chapter template from the results database and\n"
             "write the Markdown to standard output.\n"
             "\n"
-            "  {{ SELECT ... }}             one value (one row, one column, not NULL)\n"
-            "  ```{.sql-table caption=\"...\"} a pipe table from one SELECT (closing ```)\n"
+            "  {{ SELECT ... }}             one value (one row, one column, not NULL;\n"
+            "                               printf() and format() of a NULL are NULL)\n"
+            "  ```{.sql-table caption=\"...\" null=\"...\"}\n"
+            "                               a pipe table from one SELECT (closing ```);\n"
+            "                               a NULL cell is an error unless null=\"...\" is given\n"
             "  \\{{                          a literal {{\n"
             "Code blocks and `code spans` are copied untouched.\n"
             "\n"
