@@ -399,3 +399,18 @@ Test(template, open_db_never_creates_and_is_read_only) {
     unlink(path);
     rmdir(dir);
 }
+
+/* fill --profile: the database's report profile (view report_profile) must match. */
+Test(template, check_profile_compares_the_databases_report_profile) {
+    nn_err err = {{0}};
+    cr_assert_eq(template_check_profile(db, "x.sqlite", "full", &err), -1);
+    cr_assert(strstr(err.msg, "x.sqlite: no report_profile view") != NULL, "%s", err.msg);
+    cr_assert_eq(sqlite3_exec(db, "CREATE VIEW report_profile AS SELECT 'smoke' AS profile",
+                              NULL, NULL, NULL),
+                 SQLITE_OK);
+    cr_assert_eq(template_check_profile(db, "x.sqlite", "smoke", &err), 0, "%s", err.msg);
+    cr_assert_eq(template_check_profile(db, "x.sqlite", "full", &err), -1);
+    cr_assert_str_eq(err.msg, "x.sqlite: the database shows the 'smoke' profile, the report is "
+                              "built for 'full' (use that profile's database, or: INSERT OR "
+                              "REPLACE INTO report_scope VALUES (1, 'full'))");
+}

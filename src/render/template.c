@@ -794,3 +794,26 @@ int template_open_db(const char *path, sqlite3 **db, nn_err *err) {
     }
     return 0;
 }
+
+int template_check_profile(sqlite3 *db, const char *db_name, const char *profile, nn_err *err) {
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, "SELECT profile FROM report_profile", -1, &st, NULL) != SQLITE_OK)
+        return nn_fail(err,
+                       "%s: no report_profile view (%s): the database predates schema "
+                       "version 3; run an experiment on it to migrate it",
+                       db_name, sqlite3_errmsg(db));
+    int rc = sqlite3_step(st);
+    const char *shown = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
+    if (!shown)
+        rc = nn_fail(err, "%s: cannot read the report's profile: %s", db_name, sqlite3_errmsg(db));
+    else if (strcmp(shown, profile) != 0)
+        rc = nn_fail(err,
+                     "%s: the database shows the '%s' profile, the report is built for '%s' "
+                     "(use that profile's database, or: INSERT OR REPLACE INTO report_scope "
+                     "VALUES (1, '%s'))",
+                     db_name, shown, profile, profile);
+    else
+        rc = 0;
+    sqlite3_finalize(st);
+    return rc;
+}

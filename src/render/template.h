@@ -54,4 +54,9 @@ int template_fill_file(sqlite3 *db, const char *path, FILE *out, nn_err *err);
  * sqlite3_close(). */
 int template_open_db(const char *path, sqlite3 **db, nn_err *err);
 
+/* Checks that the report the database shows (view report_profile, schema version 3) is of
+ * `profile`: a report built for one profile must not print another's numbers. The error
+ * says which profile the database shows and how to change it. */
+int template_check_profile(sqlite3 *db, const char *db_name, const char *profile, nn_err *err);
+
 #endif
