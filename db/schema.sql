@@ -4,7 +4,7 @@
 -- run is visible to the report only once it is 'done' (see the latest_runs view): a run
 -- that crashed or was killed stays 'running' or 'failed' and is never shown.
 -- This file is the migration from version 0 (empty file) to 1; later versions add
--- db/migrations/NNN-what.sql, applied in order by results_open() (src/results.c), each in
+-- db/migrations/NNN-what.sql, applied in order by results_open() (src/db/results.c), each in
 -- one transaction together with its PRAGMA user_version bump.
 
 CREATE TABLE runs (

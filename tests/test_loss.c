@@ -1,5 +1,6 @@
 /* test_loss.c - softmax cross-entropy and MSE: known values, stability, and gradients. */
 #include <criterion/criterion.h>
+#include <stdlib.h>
 
 #include "gradcheck.h"
 #include "nn/layers.h"
@@ -117,4 +118,37 @@ Test(loss, mse_known_value_and_gradient) {
     }
     double e = max_rel_err(dd, g, LEN, 1e-4);
     cr_assert(e < 1e-4, "rel err %g", e);
+}
+
+/* A label >= classes used to index the logits out of bounds (a silent wrong loss, or a
+ * crash). The logits sit in an exactly-sized heap block, so ASan catches any such read. */
+Test(loss, xent_label_out_of_range_is_nan_not_a_read_out_of_bounds) {
+    const int n = 3, classes = 4;
+    float *z = malloc(sizeof *z * (size_t)(n * classes)), d[12];
+    for (int k = 0; k < n * classes; k++) z[k] = 0.25f * (float)k;
+    const uint8_t labels[3] = {1, 200, 3}; /* sample 1: far outside */
+    float l = softmax_xent(z, labels, n, classes, d);
+    cr_assert(isnan(l), "loss %g for a batch with a bad label", l);
+    for (int j = 0; j < classes; j++) {
+        cr_assert(isnan(d[classes + j]), "the bad sample's gradient is poisoned");
+        cr_assert(isfinite(d[j]) && isfinite(d[2 * classes + j]), "other rows are computed");
+    }
+    cr_assert(isnan(softmax_xent(z, labels, n, classes, NULL)));
+    const uint8_t edge[1] = {4}; /* == classes: the first index past the row */
+    cr_assert(isnan(softmax_xent(z + 8, edge, 1, classes, NULL)));
+    free(z);
+}
+
+Test(loss, xent_checked_names_the_bad_label_and_leaves_the_gradient_alone) {
+    const float z[6] = {1, 2, 3, 1, 2, 3};
+    const uint8_t bad[2] = {2, 3};
+    float d[6] = {7, 7, 7, 7, 7, 7}, loss = -1;
+    nn_err err = {{0}};
+    cr_assert_eq(softmax_xent_checked(z, bad, 2, 3, d, &loss, &err), -1);
+    cr_assert_str_eq(err.msg, "softmax_xent: label 3 of sample 1 is not below 3 classes");
+    for (int k = 0; k < 6; k++) cr_assert_eq(d[k], 7.0f, "d untouched on error");
+    cr_assert_eq(loss, -1.0f);
+    const uint8_t good[2] = {2, 0};
+    cr_assert_eq(softmax_xent_checked(z, good, 2, 3, d, &loss, &err), 0, "%s", err.msg);
+    cr_assert_float_eq(loss, softmax_xent(z, good, 2, 3, NULL), 0);
 }

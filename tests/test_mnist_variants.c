@@ -425,12 +425,18 @@ Test(variants, npy_pairs_with_wrong_shapes_are_refused) {
     char images[TEST_PATH_MAX], labels[TEST_PATH_MAX];
     test_path(images, dir, "i.npy");
     test_path(labels, dir, "l.npy");
-    size_t flat[2] = {4, P};
+    size_t flat[2] = {4, P - 1};
     write_pair(images, labels, 2, flat, 4);
-    expect_refusal(images, labels, "(n, 28, 28)");
+    expect_refusal(images, labels, "shape (n, 28, 28) or (n, 784), this file has (4, 783)");
     size_t narrow[3] = {4, S, S - 1};
     write_pair(images, labels, 3, narrow, 4);
-    expect_refusal(images, labels, "(n, 28, 28)");
+    expect_refusal(images, labels, "this file has (4, 28, 27)");
+    size_t channel[4] = {4, S, S, 1};
+    write_pair(images, labels, 4, channel, 4);
+    expect_refusal(images, labels, "this file has (4, 28, 28, 1)");
+    size_t vector[1] = {P};
+    write_pair(images, labels, 1, vector, 4);
+    expect_refusal(images, labels, "this file has (784,)");
     size_t ok[3] = {4, S, S};
     write_pair(images, labels, 3, ok, 3);
     expect_refusal(images, labels, "one per image");
@@ -476,4 +482,147 @@ Test(variants, npy_int64_labels_are_read_as_classes) {
     cr_assert_eq(set.labels[0], 7);
     cr_assert_eq(set.labels[1], 0);
     images_free(&set);
+}
+
+/* Writes the labels 0..n-1 mod 10 of the given dtype. */
+static void write_labels(const char *labels, npy_dtype dtype, size_t n) {
+    nn_err err = {{0}};
+    void *data = malloc(n * npy_dtype_size(dtype));
+    for (size_t i = 0; i < n; i++) {
+        if (dtype == NPY_U8) ((uint8_t *)data)[i] = (uint8_t)(i % 10);
+        else if (dtype == NPY_I32) ((int32_t *)data)[i] = (int32_t)(i % 10);
+        else if (dtype == NPY_I64) ((int64_t *)data)[i] = (int64_t)(i % 10);
+        else if (dtype == NPY_F32) ((float *)data)[i] = (float)(i % 10);
+        else ((double *)data)[i] = (double)(i % 10);
+    }
+    cr_assert_eq(npy_write(labels, dtype, 1, &n, data, &err), 0, "%s", err.msg);
+    free(data);
+}
+
+/* NumPy's default integer is int64: np.array(images) of Python ints, or images.astype(int),
+ * must not come back as float32 bits (black images); it is refused, naming the dtype, and
+ * so is int32. */
+Test(variants, npy_integer_images_other_than_uint8_are_refused_by_dtype) {
+    char images[TEST_PATH_MAX], labels[TEST_PATH_MAX];
+    test_path(images, dir, "i.npy");
+    test_path(labels, dir, "l.npy");
+    write_labels(labels, NPY_U8, 2);
+    size_t shape[3] = {2, S, S};
+    nn_err err = {{0}};
+    int64_t *wide = calloc(2 * P, sizeof *wide);
+    for (int k = 0; k < 2 * P; k++) wide[k] = k % 256;
+    cr_assert_eq(npy_write(images, NPY_I64, 3, shape, wide, &err), 0, "%s", err.msg);
+    expect_refusal(images, labels, "i.npy: images of dtype int64 are not supported");
+    int32_t *mid = calloc(2 * P, sizeof *mid);
+    cr_assert_eq(npy_write(images, NPY_I32, 3, shape, mid, &err), 0, "%s", err.msg);
+    expect_refusal(images, labels, "images of dtype int32 are not supported");
+    free(wide);
+    free(mid);
+}
+
+/* A dtype the reader does not know at all (float16) is refused by the .npy layer, by name. */
+Test(variants, npy_images_of_an_unknown_dtype_are_refused_by_name) {
+    char images[TEST_PATH_MAX], labels[TEST_PATH_MAX];
+    test_path(images, dir, "i.npy");
+    test_path(labels, dir, "l.npy");
+    write_labels(labels, NPY_U8, 1);
+    static const char dict[] = "{'descr': '<f2', 'fortran_order': False, 'shape': (1, 784), }";
+    unsigned char buf[128 + 2 * P];
+    memcpy(buf, "\x93NUMPY\x01\x00\x76\x00", 10);
+    memset(buf + 10, ' ', 118);
+    memcpy(buf + 10, dict, sizeof dict - 1);
+    buf[127] = '\n';
+    memset(buf + 128, 0, 2 * P);
+    test_write(images, buf, sizeof buf);
+    expect_refusal(images, labels, "unsupported .npy dtype '<f2' (float16)");
+}
+
+Test(variants, float64_images_in_0_1_are_read_as_grey_levels_and_others_refused) {
+    nn_images src = random_set(3, 17), back;
+    double *d = malloc(sizeof *d * 3 * P);
+    for (int k = 0; k < 3 * P; k++) d[k] = src.pixels[k] / 255.0;
+    char images[TEST_PATH_MAX], labels[TEST_PATH_MAX];
+    test_path(images, dir, "d_images.npy");
+    test_path(labels, dir, "d_labels.npy");
+    nn_err err = {{0}};
+    size_t shape[3] = {3, S, S};
+    cr_assert_eq(npy_write(images, NPY_F64, 3, shape, d, &err), 0, "%s", err.msg);
+    write_labels(labels, NPY_I64, 3);
+    cr_assert_eq(variants_read_npy(images, labels, S, S, 10, &back, &err), 0, "%s", err.msg);
+    cr_assert_eq(memcmp(back.pixels, src.pixels, (size_t)3 * P), 0, "x/255 comes back exactly");
+    images_free(&back);
+    /* 0..255 stored as float64 (a forgotten /255) is out of range, not clipped. */
+    d[7] = 255.0;
+    cr_assert_eq(npy_write(images, NPY_F64, 3, shape, d, &err), 0);
+    expect_refusal(images, labels, "float64 pixel 255 at index 7 is outside [0, 1]");
+    d[7] = -1e-9;
+    cr_assert_eq(npy_write(images, NPY_F64, 3, shape, d, &err), 0);
+    expect_refusal(images, labels, "index 7 is outside [0, 1]");
+    d[7] = NAN;
+    cr_assert_eq(npy_write(images, NPY_F64, 3, shape, d, &err), 0);
+    expect_refusal(images, labels, "outside [0, 1]");
+    free(d);
+    images_free(&src);
+}
+
+/* N x 784, as saved from flattened vectors (e.g. sklearn's fetch_openml("mnist_784")). */
+Test(variants, flat_n_by_784_images_are_read_like_n_by_28_by_28) {
+    nn_images src = random_set(5, 18), back;
+    char images[TEST_PATH_MAX], labels[TEST_PATH_MAX];
+    test_path(images, dir, "flat_images.npy");
+    test_path(labels, dir, "flat_labels.npy");
+    nn_err err = {{0}};
+    size_t shape[2] = {5, P};
+    cr_assert_eq(npy_write(images, NPY_U8, 2, shape, src.pixels, &err), 0, "%s", err.msg);
+    write_labels(labels, NPY_U8, 5);
+    cr_assert_eq(variants_read_npy(images, labels, S, S, 10, &back, &err), 0, "%s", err.msg);
+    cr_assert(back.n == 5 && back.c == 1 && back.h == S && back.w == S);
+    cr_assert_eq(memcmp(back.pixels, src.pixels, (size_t)5 * P), 0);
+    images_free(&back);
+    /* float32 flat too */
+    float *f = malloc(sizeof *f * 5 * P);
+    for (int k = 0; k < 5 * P; k++) f[k] = src.pixels[k] / 255.0f;
+    cr_assert_eq(npy_write(images, NPY_F32, 2, shape, f, &err), 0, "%s", err.msg);
+    cr_assert_eq(variants_read_npy(images, labels, S, S, 10, &back, &err), 0, "%s", err.msg);
+    cr_assert_eq(memcmp(back.pixels, src.pixels, (size_t)5 * P), 0);
+    images_free(&back);
+    free(f);
+    images_free(&src);
+}
+
+Test(variants, labels_of_every_integer_dtype_are_read_and_checked) {
+    char images[TEST_PATH_MAX], labels[TEST_PATH_MAX];
+    test_path(images, dir, "i.npy");
+    test_path(labels, dir, "l.npy");
+    size_t shape[3] = {12, S, S};
+    write_pair(images, labels, 3, shape, 12);
+    const npy_dtype ints[] = {NPY_U8, NPY_I32, NPY_I64};
+    for (int t = 0; t < 3; t++) {
+        write_labels(labels, ints[t], 12);
+        nn_images set;
+        nn_err err = {{0}};
+        cr_assert_eq(variants_read_npy(images, labels, S, S, 10, &set, &err), 0, "%s: %s",
+                     npy_dtype_name(ints[t]), err.msg);
+        for (int i = 0; i < 12; i++) cr_assert_eq(set.labels[i], i % 10);
+        images_free(&set);
+    }
+    /* int32 out of range, both ends. */
+    int32_t bad[2] = {10, 0};
+    size_t two = 2;
+    nn_err err = {{0}};
+    size_t two_images[3] = {2, S, S};
+    write_pair(images, labels, 3, two_images, 2);
+    cr_assert_eq(npy_write(labels, NPY_I32, 1, &two, bad, &err), 0);
+    expect_refusal(images, labels, "int32 label 10 at index 0 is not in 0..9");
+    bad[0] = INT32_MIN;
+    cr_assert_eq(npy_write(labels, NPY_I32, 1, &two, bad, &err), 0);
+    expect_refusal(images, labels, "label -2147483648 at index 0");
+    /* Real-valued labels are refused by dtype, whatever their values. */
+    write_labels(labels, NPY_F64, 2);
+    expect_refusal(images, labels, "labels must be integers (uint8, int32 or int64), this file has float64");
+    /* Labels must be one per image, as a vector. */
+    size_t col[2] = {2, 1};
+    uint8_t one[2] = {1, 2};
+    cr_assert_eq(npy_write(labels, NPY_U8, 2, col, one, &err), 0);
+    expect_refusal(images, labels, "labels must have shape (2,)");
 }

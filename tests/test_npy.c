@@ -146,6 +146,32 @@ Test(npy, f32_round_trips_bit_exactly) {
     round_trip(NPY_F32, 2, empty_big, data);
 }
 
+/* float64 and int32: what NumPy writes by default for reals, and on some platforms for
+ * integers; the header names them '<f8' and '<i4' and the bytes come back as they went. */
+Test(npy, f64_and_i32_round_trip_with_numpy_descr) {
+    double d[5] = {0.0, 1.0, -2.5e-300, 1e300, 0.1};
+    int32_t i[4] = {0, -1, INT32_MAX, INT32_MIN};
+    const size_t s5[] = {5}, s22[] = {2, 2};
+    round_trip(NPY_F64, 1, s5, d);
+    round_trip(NPY_I32, 2, s22, i);
+    char path[TEST_PATH_MAX];
+    test_path(path, dir, "descr.npy");
+    nn_err err = {{0}};
+    cr_assert_eq(npy_write(path, NPY_F64, 1, s5, d, &err), 0, "%s", err.msg);
+    size_t len;
+    unsigned char *bytes = test_slurp(path, &len);
+    cr_assert(memmem(bytes, len, "'descr': '<f8'", 14) != NULL, "float64 is written as '<f8'");
+    free(bytes);
+    cr_assert_eq(npy_write(path, NPY_I32, 2, s22, i, &err), 0, "%s", err.msg);
+    bytes = test_slurp(path, &len);
+    cr_assert(memmem(bytes, len, "'descr': '<i4'", 14) != NULL, "int32 is written as '<i4'");
+    free(bytes);
+    cr_assert_str_eq(npy_dtype_name(NPY_F64), "float64");
+    cr_assert_str_eq(npy_dtype_name(NPY_I32), "int32");
+    cr_assert_eq(npy_dtype_size(NPY_F64), 8);
+    cr_assert_eq(npy_dtype_size(NPY_I32), 4);
+}
+
 Test(npy, gzipped_npy_is_read) {
     unsigned char file[256];
     size_t len = numpy_u8_2x3(file);
@@ -246,10 +272,19 @@ Test(npy, missing_unknown_and_duplicate_keys) {
 }
 
 Test(npy, unsupported_dtypes) {
-    assert_header_rejected("{'descr': '<f8', 'fortran_order': False, 'shape': (1,)}", 8,
-                           "unsupported .npy dtype '<f8'");
+    /* Refused by name, with what NumPy calls the type, never read as another type's bytes. */
+    assert_header_rejected("{'descr': '<f2', 'fortran_order': False, 'shape': (1,)}", 2,
+                           "unsupported .npy dtype '<f2' (float16)");
     assert_header_rejected("{'descr': '>f4', 'fortran_order': False, 'shape': (1,)}", 4,
-                           "unsupported .npy dtype '>f4'");
+                           "unsupported .npy dtype '>f4' (big-endian float32)");
+    assert_header_rejected("{'descr': '<i2', 'fortran_order': False, 'shape': (1,)}", 2,
+                           "'<i2' (int16)");
+    assert_header_rejected("{'descr': '<u8', 'fortran_order': False, 'shape': (1,)}", 8,
+                           "'<u8' (uint64)");
+    assert_header_rejected("{'descr': '|b1', 'fortran_order': False, 'shape': (1,)}", 1,
+                           "'|b1' (bool)");
+    assert_header_rejected("{'descr': '>f8', 'fortran_order': False, 'shape': (1,)}", 8,
+                           "big-endian float64");
     assert_header_rejected("{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (1,)}", 4,
                            "expected a string");
 }

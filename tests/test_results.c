@@ -172,6 +172,173 @@ Test(results, only_the_newest_done_run_per_experiment_and_seed_is_shown) {
     results_close(db);
 }
 
+/* ---- what the report reads: one profile, the newest invocation ------------------------ */
+
+/* A done run of chapter "ch" in the named invocation, with a metric "acc" = acc. */
+static int64_t done_run(nn_results *db, const char *invocation, const char *profile,
+                        const char *experiment, int64_t seed, double acc) {
+    nn_err err = {{0}};
+    cr_assert_eq(results_set_invocation(db, invocation, &err), 0, "%s", err.msg);
+    int64_t run = results_begin_run(db,
+                                    &(nn_run_info){.chapter = "ch", .experiment = experiment,
+                                                   .profile = profile, .config_json = "{}",
+                                                   .seed = seed},
+                                    &err);
+    cr_assert_gt(run, 0, "%s", err.msg);
+    cr_assert_eq(results_log_metric(db, run, "acc", acc, &err), 0, "%s", err.msg);
+    cr_assert_eq(results_finish_run(db, run, NULL, &err), 0, "%s", err.msg);
+    return run;
+}
+
+/* The runs latest_runs shows for an experiment, as "seed:acc seed:acc ..." by seed. */
+static char *shown(nn_results *db, const char *experiment) {
+    static char out[256];
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "SELECT group_concat(seed || ':' || value, ' ') FROM (SELECT r.seed, m.value "
+             "FROM latest_runs r JOIN metrics m ON m.run_id = r.id AND m.name = 'acc' "
+             "WHERE r.experiment = '%s' ORDER BY r.seed)",
+             experiment);
+    sqlite3_stmt *st;
+    cr_assert_eq(sqlite3_prepare_v2(results_handle(db), sql, -1, &st, NULL), SQLITE_OK, "%s",
+                 sqlite3_errmsg(results_handle(db)));
+    out[0] = '\0';
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+        snprintf(out, sizeof out, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    return out;
+}
+
+Test(results, latest_runs_shows_the_newest_invocation_of_the_report_profile_only) {
+    nn_results *db = open_ok();
+    /* An older configuration ran three seeds of "e" and one of "f". */
+    done_run(db, "A", "full", "e", 1, 0.1);
+    done_run(db, "A", "full", "e", 2, 0.2);
+    done_run(db, "A", "full", "e", 3, 0.3);
+    done_run(db, "A", "full", "f", 1, 0.9);
+    /* The newer one ran "e" with two seeds: seed 3 of A must not be averaged in. */
+    done_run(db, "B", "full", "e", 1, 0.5);
+    done_run(db, "B", "full", "e", 2, 0.6);
+    /* A newer smoke run (e.g. `--profile smoke --db db/results.sqlite`) must not replace it. */
+    done_run(db, "C", "smoke", "e", 1, 0.01);
+    /* Nor a newer invocation that failed or is still running. */
+    nn_err err = {{0}};
+    results_set_invocation(db, "D", &err);
+    int64_t failed = results_begin_run(db, &(nn_run_info){"ch", "e", "full", "{}", 1}, &err);
+    results_finish_run(db, failed, "diverged", &err);
+    results_set_invocation(db, "E", &err);
+    cr_assert_gt(results_begin_run(db, &(nn_run_info){"ch", "e", "full", "{}", 2}, &err), 0);
+
+    cr_assert_str_eq(shown(db, "e"), "1:0.5 2:0.6");
+    cr_assert_str_eq(shown(db, "f"), "1:0.9", "an experiment B did not run keeps A's runs");
+    cr_assert_eq(query_int(db, "SELECT profile = 'full' FROM report_profile"), 1);
+    cr_assert_eq(query_int(db, "SELECT count(*) FROM latest_metrics WHERE experiment = 'e'"), 2);
+    cr_assert_eq(query_int(db, "SELECT count(*) FROM latest_runs WHERE profile != 'full'"), 0);
+
+    /* The report of the other profile, from the same database: set the scope. */
+    sqlite3_exec(results_handle(db), "INSERT INTO report_scope VALUES (1, 'smoke')", NULL, NULL,
+                 NULL);
+    cr_assert_str_eq(shown(db, "e"), "1:0.01");
+    cr_assert_str_eq(shown(db, "f"), "", "no smoke run of f");
+    /* The newest invocation re-running one seed twice shows the newer of the two. */
+    done_run(db, "F", "smoke", "e", 1, 0.02);
+    done_run(db, "F", "smoke", "e", 1, 0.03);
+    cr_assert_str_eq(shown(db, "e"), "1:0.03");
+    results_close(db);
+}
+
+Test(results, a_database_of_smoke_runs_only_shows_them) {
+    nn_results *db = open_ok();
+    done_run(db, "A", "smoke", "e", 1, 0.4);
+    cr_assert_str_eq(shown(db, "e"), "1:0.4");
+    /* The first full run makes the database a full one: the smoke runs leave the report. */
+    done_run(db, "B", "full", "g", 1, 0.8);
+    cr_assert_str_eq(shown(db, "e"), "");
+    cr_assert_str_eq(shown(db, "g"), "1:0.8");
+    results_close(db);
+}
+
+/* One program is one invocation, however many connections it opens (chapter 01 opens one per
+ * thread); another program -- here a forked child -- is another. */
+Test(results, one_process_is_one_invocation_across_connections) {
+    nn_results *a = open_ok(), *b = open_ok();
+    int64_t r1 = begin(a, "e", 1), r2 = begin(b, "e", 2), r3 = begin(a, "f", 1);
+    char sql[160];
+    snprintf(sql, sizeof sql,
+             "SELECT count(DISTINCT invocation_id) FROM runs WHERE id IN (%lld, %lld, %lld)",
+             (long long)r1, (long long)r2, (long long)r3);
+    cr_assert_eq(query_int(a, sql), 1);
+    cr_assert_eq(query_int(a, "SELECT count(*) FROM invocations"), 1);
+    results_close(b);
+    pid_t pid = fork();
+    cr_assert_neq(pid, -1);
+    if (pid == 0) {
+        nn_results *c = results_open(path, NULL);
+        if (!c) _exit(2);
+        int64_t run = results_begin_run(c, &(nn_run_info){"00-test", "e", "smoke", "{}", 3}, NULL);
+        results_close(c);
+        _exit(run > 0 ? 0 : 3);
+    }
+    int status;
+    waitpid(pid, &status, 0);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    cr_assert_eq(query_int(a, "SELECT count(*) FROM invocations"), 2);
+    cr_assert_eq(query_int(a, "SELECT count(DISTINCT invocation_id) FROM runs"), 2);
+    /* A named invocation (tests, drivers) instead of the process; NULL goes back. */
+    nn_err err = {{0}};
+    cr_assert_eq(results_set_invocation(a, "", &err), -1);
+    cr_assert(strstr(err.msg, "invocation name must not be empty") != NULL, "%s", err.msg);
+    cr_assert_eq(results_set_invocation(a, "named", &err), 0);
+    begin(a, "e", 4);
+    cr_assert_eq(query_int(a, "SELECT count(*) FROM invocations"), 3);
+    cr_assert_eq(results_set_invocation(a, NULL, &err), 0);
+    begin(a, "e", 5);
+    cr_assert_eq(query_int(a, "SELECT count(*) FROM invocations"), 3);
+    results_close(a);
+}
+
+/* A database written before invocations existed (schema version 2) keeps its runs visible:
+ * each (chapter, profile, commit) becomes one invocation, oldest first. */
+Test(results, a_version_2_database_gets_invocations_for_its_old_runs) {
+    sqlite3 *raw;
+    cr_assert_eq(sqlite3_open(path, &raw), SQLITE_OK);
+    const char *files[] = {"db/schema.sql", "db/migrations/002-samples.sql"};
+    for (int k = 0; k < 2; k++) {
+        FILE *f = fopen(files[k], "r");
+        cr_assert_not_null(f, "%s (tests run from the repository root)", files[k]);
+        static char sql[1 << 16];
+        size_t n = fread(sql, 1, sizeof sql - 1, f);
+        sql[n] = '\0';
+        fclose(f);
+        char *msg = NULL;
+        cr_assert_eq(sqlite3_exec(raw, sql, NULL, NULL, &msg), SQLITE_OK, "%s: %s", files[k], msg);
+    }
+    const char *old_runs =
+        "PRAGMA user_version = 2;"
+        "INSERT INTO runs (chapter, experiment, profile, config_json, seed, git_commit, threads,"
+        "  status) VALUES"
+        " ('ch', 'e', 'full', '{}', 1, 'old', 1, 'done'), ('ch', 'e', 'full', '{}', 2, 'old', 1,"
+        " 'done'), ('ch', 'e', 'full', '{}', 1, 'new', 1, 'done'),"
+        " ('ch', 'e', 'smoke', '{}', 1, 'new', 1, 'done');";
+    cr_assert_eq(sqlite3_exec(raw, old_runs, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(raw);
+    nn_results *db = open_ok();
+    cr_assert_eq(query_int(db, "PRAGMA user_version"), results_schema_version());
+    cr_assert_eq(query_int(db, "SELECT count(*) FROM invocations"), 3);
+    cr_assert_eq(query_int(db, "SELECT count(*) FROM runs WHERE invocation_id IS NULL"), 0);
+    cr_assert_eq(query_int(db, "SELECT count(*) FROM latest_runs"), 1,
+                 "commit 'new' is the newest full invocation; it ran seed 1 only");
+    cr_assert_eq(query_int(db, "SELECT git_commit = 'new' AND profile = 'full' FROM latest_runs"),
+                 1);
+    /* New runs come after every old invocation. */
+    int64_t run = begin(db, "e", 5);
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT invocation_id = (SELECT max(id) FROM invocations) FROM runs "
+             "WHERE id = %lld", (long long)run);
+    cr_assert_eq(query_int(db, sql), 1);
+    results_close(db);
+}
+
 Test(results, a_crashed_run_stays_running_keeps_its_rows_and_is_never_shown) {
     pid_t pid = fork();
     cr_assert_neq(pid, -1);
@@ -213,8 +380,11 @@ Test(results, two_processes_writing_at_once_lose_nothing) {
             nn_err err;
             nn_results *db = results_open(path, &err);
             if (!db) _exit(2);
+            /* Two programs, two experiments: each is its own invocation, and the newest
+             * invocation of one experiment says nothing about the other's. */
             int64_t run = results_begin_run(db,
-                                            &(nn_run_info){.chapter = "c", .experiment = "w",
+                                            &(nn_run_info){.chapter = "c",
+                                                           .experiment = w ? "w1" : "w0",
                                                            .profile = "smoke", .config_json = "{}",
                                                            .seed = w},
                                             &err);
@@ -241,6 +411,7 @@ Test(results, two_processes_writing_at_once_lose_nothing) {
     nn_results *db = open_ok();
     cr_assert_eq(query_int(db, "SELECT count(*) FROM epochs"), WRITERS * ROWS);
     cr_assert_eq(query_int(db, "SELECT count(*) FROM latest_runs"), WRITERS);
+    cr_assert_eq(query_int(db, "SELECT count(DISTINCT invocation_id) FROM runs"), WRITERS);
     results_close(db);
 }
 

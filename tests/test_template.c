@@ -236,6 +236,54 @@ Test(template, null_empty_and_blob_values_are_errors) {
     expect_error("{{ SELECT b FROM blobs }}", "ch/chapter.md:1: BLOB value: SELECT b FROM blobs");
 }
 
+/* printf('%.2f', NULL) is '0.00' in SQLite, so an aggregate over zero rows used to print as
+ * a number. In the filler, printf() and format() give NULL for a NULL argument, which is
+ * then refused like an empty result. */
+Test(template, printf_of_null_is_null_not_zero) {
+    expect_error("{{ SELECT printf('%.2f', 100 * max(value)) FROM metrics WHERE name = 'x' }}",
+                 "ch/chapter.md:1: NULL value: "
+                 "SELECT printf('%.2f', 100 * max(value)) FROM metrics WHERE name = 'x'");
+    expect_error("\n{{ SELECT format('%d runs, %.1f%%', 3, avg(d)) FROM depth WHERE d > 99 }}",
+                 "ch/chapter.md:2: NULL value: "
+                 "SELECT format('%d runs, %.1f%%', 3, avg(d)) FROM depth WHERE d > 99");
+    expect_error("{{ SELECT printf(NULL) }}", "ch/chapter.md:1: NULL value: SELECT printf(NULL)");
+    /* A NULL hidden inside a larger text is caught too: '||' keeps it. */
+    expect_error("{{ SELECT 'best ' || printf('%.2f', value) FROM metrics WHERE name = 'nothing' }}",
+                 "ch/chapter.md:1: NULL value: "
+                 "SELECT 'best ' || printf('%.2f', value) FROM metrics WHERE name = 'nothing'");
+}
+
+/* Without NULLs the replacement is SQLite's own printf, conversion for conversion. */
+Test(template, printf_without_null_is_sqlites_printf) {
+    expect_output("{{ SELECT printf('%.2f|%5d|%-4s|%x|%e|%,d|%q|%%|%c', 97.514, 42, 'ab', 255, "
+                  "1234.5, 1234567, 'it''s', 'xyz') }}",
+                  "97.51|   42|ab  |ff|1.234500e+03|1,234,567|it''s|%|x");
+    expect_output("{{ SELECT format('%.1f%%', 100 * value) FROM metrics WHERE name = 'acc' }}",
+                  "97.5%");
+    expect_output("{{ SELECT printf('%d', count(*)) FROM depth WHERE d > 99 }}", "0");
+    expect_output("{{ SELECT printf('no arguments') }}", "no arguments");
+    /* printf with a NULL argument is also NULL in a table cell, where null="..." may show it. */
+    expect_output("```{.sql-table null=\"n/a\"}\nSELECT printf('%.1f', max(value)) AS m "
+                  "FROM metrics WHERE name = 'x'\n```\n",
+                  "| m   |\n|:----|\n| n/a |\n");
+}
+
+/* A table is refused when a cell is NULL, unless the template opts in with null="...". */
+Test(template, null_cells_need_an_explicit_null_attribute) {
+    expect_error("```{.sql-table}\nSELECT name, value FROM metrics ORDER BY name\n```\n",
+                 "ch/chapter.md:1: NULL value in row 4, column \"value\": "
+                 "SELECT name, value FROM metrics ORDER BY name");
+    expect_output("```{.sql-table null=\"–\"}\nSELECT name AS n, value AS v FROM metrics "
+                  "WHERE name IN ('acc', 'nothing') ORDER BY name\n```\n",
+                  "| n       |      v |\n"
+                  "|:--------|-------:|\n"
+                  "| acc     | 0.9751 |\n"
+                  "| nothing |      – |\n");
+    /* An empty null text is allowed: the cell is left blank. */
+    expect_output("```{.sql-table null=\"\" caption=\"C\"}\nSELECT NULL AS x\n```\n",
+                  "| x   |\n|:----|\n|     |\n\nTable: C\n");
+}
+
 Test(template, a_value_has_one_column) {
     expect_error("{{ SELECT 1, 2 }}", "ch/chapter.md:1: 2 columns, expected 1: SELECT 1, 2");
 }
@@ -291,7 +339,9 @@ Test(template, table_errors_name_the_opening_fence_line) {
 Test(template, table_attributes_are_checked) {
     expect_error("```{.sql-table captoin=\"x\"}\nSELECT 1\n```\n",
                  "ch/chapter.md:1: table block: unknown attribute "
-                 "(only caption=\"...\" is supported)");
+                 "(only caption=\"...\" and null=\"...\" are supported)");
+    expect_error("```{.sql-table null=\"-\" null=\"x\"}\nSELECT 1\n```\n",
+                 "ch/chapter.md:1: table block: attribute given twice");
     expect_error("```{.sql-table caption=\"x}\nSELECT 1\n```\n",
                  "ch/chapter.md:1: table block: unterminated quoted attribute value");
     expect_error("```{.sql-table caption=\"{{ SELECT 1 WHERE 0 }}\"}\nSELECT 1\n```\n",
@@ -348,4 +398,19 @@ Test(template, open_db_never_creates_and_is_read_only) {
     cr_assert_null(ro);
     unlink(path);
     rmdir(dir);
+}
+
+/* fill --profile: the database's report profile (view report_profile) must match. */
+Test(template, check_profile_compares_the_databases_report_profile) {
+    nn_err err = {{0}};
+    cr_assert_eq(template_check_profile(db, "x.sqlite", "full", &err), -1);
+    cr_assert(strstr(err.msg, "x.sqlite: no report_profile view") != NULL, "%s", err.msg);
+    cr_assert_eq(sqlite3_exec(db, "CREATE VIEW report_profile AS SELECT 'smoke' AS profile",
+                              NULL, NULL, NULL),
+                 SQLITE_OK);
+    cr_assert_eq(template_check_profile(db, "x.sqlite", "smoke", &err), 0, "%s", err.msg);
+    cr_assert_eq(template_check_profile(db, "x.sqlite", "full", &err), -1);
+    cr_assert_str_eq(err.msg, "x.sqlite: the database shows the 'smoke' profile, the report is "
+                              "built for 'full' (use that profile's database, or: INSERT OR "
+                              "REPLACE INTO report_scope VALUES (1, 'full'))");
 }

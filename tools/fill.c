@@ -1,9 +1,10 @@
 /* fill.c - replace a chapter's SQL placeholders with values from the results database.
  *
- *     fill --db db/results.sqlite chapters/01-mnist/chapter.md > build/md/01-mnist.md
+ *     fill --db db/results.sqlite chapters/00-intro/chapter.md > build/full/md/00-intro.md
  *
  * The database is opened read-only and never created. Nothing is written to stdout unless
- * the whole chapter filled, so a failure cannot leave a half-written chapter behind.
+ * the whole chapter filled, so a failure cannot leave a half-written chapter behind. With
+ * --profile NAME it also refuses a database whose report shows another profile.
  * The syntax is in src/render/template.h and docs/templates.md. */
 #include <getopt.h>
 #include <stdio.h>
@@ -13,19 +14,24 @@
 
 static void usage(FILE *to, const char *prog) {
     fprintf(to,
-            "usage: %s --db RESULTS.sqlite TEMPLATE.md > OUT.md\n"
+            "usage: %s --db RESULTS.sqlite [--profile NAME] TEMPLATE.md > OUT.md\n"
             "\n"
             "Fill the SQL placeholders of a chapter template from the results database and\n"
             "write the Markdown to standard output.\n"
             "\n"
-            "  {{ SELECT ... }}             one value (one row, one column, not NULL)\n"
-            "  ```{.sql-table caption=\"...\"} a pipe table from one SELECT (closing ```)\n"
+            "  {{ SELECT ... }}             one value (one row, one column, not NULL;\n"
+            "                               printf() and format() of a NULL are NULL)\n"
+            "  ```{.sql-table caption=\"...\" null=\"...\"}\n"
+            "                               a pipe table from one SELECT (closing ```);\n"
+            "                               a NULL cell is an error unless null=\"...\" is given\n"
             "  \\{{                          a literal {{\n"
             "Code blocks and `code spans` are copied untouched.\n"
             "\n"
             "options:\n"
-            "  -d, --db PATH   the results database (opened read-only; must exist)\n"
-            "  -h, --help      show this help\n"
+            "  -d, --db PATH       the results database (opened read-only; must exist)\n"
+            "  -p, --profile NAME  fail unless the database shows this profile (smoke or full;\n"
+            "                      view report_profile, see docs/architecture.md)\n"
+            "  -h, --help          show this help\n"
             "\n"
             "Exit status: 0 on success, 1 when the template cannot be filled, 2 on bad usage.\n",
             prog);
@@ -34,15 +40,19 @@ static void usage(FILE *to, const char *prog) {
 int main(int argc, char **argv) {
     static const struct option options[] = {
         {"db", required_argument, NULL, 'd'},
+        {"profile", required_argument, NULL, 'p'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *db_path = NULL;
+    const char *db_path = NULL, *profile = NULL;
     int c;
-    while ((c = getopt_long(argc, argv, "d:h", options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "d:p:h", options, NULL)) != -1) {
         switch (c) {
         case 'd':
             db_path = optarg;
+            break;
+        case 'p':
+            profile = optarg;
             break;
         case 'h':
             usage(stdout, argv[0]);
@@ -68,7 +78,8 @@ int main(int argc, char **argv) {
         fprintf(stderr, "fill: %s\n", err.msg);
         return 1;
     }
-    int rc = template_fill_file(db, argv[optind], stdout, &err);
+    int rc = profile ? template_check_profile(db, db_path, profile, &err) : 0;
+    if (rc == 0) rc = template_fill_file(db, argv[optind], stdout, &err);
     sqlite3_close(db);
     if (rc < 0) {
         fprintf(stderr, "fill: %s\n", err.msg);

@@ -2,6 +2,7 @@
 #include "data/mnist_variants.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -226,46 +227,84 @@ int variants_write_npy(const nn_images *set, const char *images_path, const char
     return npy_write(labels_path, NPY_U8, 1, shape, set->labels, err);
 }
 
+/* Labels as classes: uint8, int32 or int64 (NumPy's default integer), each in 0..classes-1.
+ * Fills a fresh uint8 array; every other dtype and every value out of range is refused. */
+static int read_labels(const npy_array *lb, const char *path, int classes, uint8_t **out,
+                       nn_err *err) {
+    *out = NULL;
+    if (lb->dtype != NPY_U8 && lb->dtype != NPY_I32 && lb->dtype != NPY_I64)
+        return nn_fail(err,
+                       "%s: labels must be integers (uint8, int32 or int64), this file has %s",
+                       path, npy_dtype_name(lb->dtype));
+    uint8_t *narrow = malloc(lb->count ? lb->count : 1);
+    if (!narrow) return nn_fail(err, "%s: out of memory", path);
+    for (size_t i = 0; i < lb->count; i++) {
+        int64_t v = lb->dtype == NPY_U8    ? ((const uint8_t *)lb->data)[i]
+                    : lb->dtype == NPY_I32 ? ((const int32_t *)lb->data)[i]
+                                           : ((const int64_t *)lb->data)[i];
+        if (v < 0 || v >= classes) {
+            free(narrow);
+            return nn_fail(err, "%s: %s label %lld at index %zu is not in 0..%d", path,
+                           npy_dtype_name(lb->dtype), (long long)v, i, classes - 1);
+        }
+        narrow[i] = (uint8_t)v;
+    }
+    *out = narrow;
+    return 0;
+}
+
+/* Pixels as grey levels: uint8 as they are, float32/float64 in [0, 1] to the nearest of the
+ * 256 levels. Integer types other than uint8 are refused even when their values would fit:
+ * an int64 array of 0/1 and one of 0..255 look alike, and guessing the scale is how images
+ * silently turn black. */
+static int read_pixels(const npy_array *im, const char *path, uint8_t *px, nn_err *err) {
+    switch (im->dtype) {
+    case NPY_U8:
+        memcpy(px, im->data, im->count);
+        return 0;
+    case NPY_F32:
+    case NPY_F64:
+        for (size_t k = 0; k < im->count; k++) {
+            double x = im->dtype == NPY_F32 ? (double)((const float *)im->data)[k]
+                                            : ((const double *)im->data)[k];
+            if (!(x >= 0.0 && x <= 1.0)) /* also catches NaN */
+                return nn_fail(err, "%s: %s pixel %g at index %zu is outside [0, 1]", path,
+                               npy_dtype_name(im->dtype), x, k);
+            px[k] = (uint8_t)lrint(x * 255.0);
+        }
+        return 0;
+    default:
+        return nn_fail(err,
+                       "%s: images of dtype %s are not supported: give uint8 in 0..255 "
+                       "(a.astype(np.uint8)) or float32/float64 in [0, 1]",
+                       path, npy_dtype_name(im->dtype));
+    }
+}
+
 int variants_read_npy(const char *images_path, const char *labels_path, int h, int w, int classes,
                       nn_images *out, nn_err *err) {
     memset(out, 0, sizeof *out);
     npy_array im = {0}, lb = {0};
+    uint8_t *labels = NULL;
     int rc = -1;
     if (npy_read(images_path, &im, err)) goto done;
     if (npy_read(labels_path, &lb, err)) goto done;
-    if (im.ndim != 3 || im.shape[1] != (size_t)h || im.shape[2] != (size_t)w) {
-        nn_fail(err, "%s: images must have shape (n, %d, %d), this file has %d dimension(s)%s",
-                images_path, h, w, im.ndim,
-                im.ndim == 3 ? " of other sizes" : "");
+    /* n x h x w as saved from an image array, or n x (h*w) as saved from flat vectors. */
+    int shape_ok = (im.ndim == 3 && im.shape[1] == (size_t)h && im.shape[2] == (size_t)w) ||
+                   (im.ndim == 2 && im.shape[1] == (size_t)h * (size_t)w);
+    if (!shape_ok) {
+        char got[NPY_MAX_DIMS * 24 + 4];
+        size_t n = 0;
+        got[n++] = '(';
+        for (int k = 0; k < im.ndim; k++)
+            n += (size_t)snprintf(got + n, sizeof got - n, "%s%zu", k ? ", " : "", im.shape[k]);
+        snprintf(got + n, sizeof got - n, "%s)", im.ndim == 1 ? "," : "");
+        nn_fail(err, "%s: images must have shape (n, %d, %d) or (n, %d), this file has %s",
+                images_path, h, w, h * w, got);
         goto done;
     }
     if (im.shape[0] < 1 || im.shape[0] > (size_t)1 << 30) {
         nn_fail(err, "%s: %zu images (want 1 to 2^30)", images_path, im.shape[0]);
-        goto done;
-    }
-    if (lb.dtype == NPY_I64) { /* NumPy's default integer type: narrow it, checking range */
-        const int64_t *wide = lb.data;
-        uint8_t *narrow = malloc(lb.count ? lb.count : 1);
-        if (!narrow) {
-            nn_fail(err, "%s: out of memory", labels_path);
-            goto done;
-        }
-        for (size_t i = 0; i < lb.count; i++) {
-            if (wide[i] < 0 || wide[i] >= classes) {
-                nn_fail(err, "%s: label %lld at index %zu is not in 0..%d", labels_path,
-                        (long long)wide[i], i, classes - 1);
-                free(narrow);
-                goto done;
-            }
-            narrow[i] = (uint8_t)wide[i];
-        }
-        free(lb.data);
-        lb.data = narrow;
-        lb.dtype = NPY_U8;
-    }
-    if (lb.dtype != NPY_U8) {
-        nn_fail(err, "%s: labels must be integers, uint8 or int64 (this file has float32)",
-                labels_path);
         goto done;
     }
     if (lb.ndim != 1 || lb.shape[0] != im.shape[0]) {
@@ -273,37 +312,18 @@ int variants_read_npy(const char *images_path, const char *labels_path, int h, i
                 im.shape[0], images_path);
         goto done;
     }
-    const uint8_t *labels = lb.data;
-    for (size_t i = 0; i < lb.count; i++)
-        if (labels[i] >= classes) {
-            nn_fail(err, "%s: label %d at index %zu is not below %d", labels_path, labels[i], i,
-                    classes);
-            goto done;
-        }
+    if (read_labels(&lb, labels_path, classes, &labels, err)) goto done;
     *out = (nn_images){.n = (int)im.shape[0], .c = 1, .h = h, .w = w, .classes = classes};
-    if (im.dtype == NPY_U8) {
-        out->pixels = im.data; /* take ownership */
-        im.data = NULL;
-    } else {
-        out->pixels = malloc(im.count);
-        if (!out->pixels) {
-            nn_fail(err, "%s: out of memory", images_path);
-            goto done;
-        }
-        const float *x = im.data;
-        for (size_t k = 0; k < im.count; k++) {
-            if (!(x[k] >= 0.0f && x[k] <= 1.0f)) { /* also catches NaN */
-                nn_fail(err, "%s: float32 pixel %g at index %zu is outside [0, 1]", images_path,
-                        (double)x[k], k);
-                goto done;
-            }
-            out->pixels[k] = (uint8_t)lrintf(x[k] * 255.0f);
-        }
+    if (!(out->pixels = malloc(im.count))) {
+        nn_fail(err, "%s: out of memory", images_path);
+        goto done;
     }
-    out->labels = lb.data;
-    lb.data = NULL;
+    if (read_pixels(&im, images_path, out->pixels, err)) goto done;
+    out->labels = labels;
+    labels = NULL;
     rc = 0;
 done:
+    free(labels);
     npy_free(&im);
     npy_free(&lb);
     if (rc) images_free(out);

@@ -103,10 +103,13 @@ int variants_mean_centre(const nn_images *src, double *ty, double *tx, nn_err *e
  * labels_path (uint8, shape n). */
 int variants_write_npy(const nn_images *set, const char *images_path, const char *labels_path,
                        nn_err *err);
-/* Reads an (images, labels) pair written by variants_write_npy or by NumPy: images of shape
- * n x h x w, either uint8 (0..255) or float32 in [0, 1] (converted to the nearest of the 256
- * grey levels); labels uint8 of shape n, each below `classes`. Every mismatch (shape, dtype,
- * counts, a value out of range, NaN) fails with a one-line message naming the file. */
+/* Reads an (images, labels) pair written by variants_write_npy or by NumPy, as a NumPy user
+ * hands it over: images of shape n x h x w or n x (h*w), either uint8 (0..255) or
+ * float32/float64 in [0, 1] (converted to the nearest of the 256 grey levels); labels of
+ * shape n, uint8, int32 or int64 (NumPy's default integer), each in 0..classes-1. Anything
+ * else -- another dtype (int64 images included: their scale is ambiguous), a value out of
+ * range or NaN, a shape or count that does not match -- fails with a one-line message naming
+ * the file and the dtype or the problem; nothing is ever reinterpreted. */
 int variants_read_npy(const char *images_path, const char *labels_path, int h, int w, int classes,
                       nn_images *out, nn_err *err);
 

@@ -23,8 +23,65 @@ static const char npy_magic[6] = {'\x93', 'N', 'U', 'M', 'P', 'Y'};
  * keeps our files byte-identical to numpy.save's. */
 #define NPY_GROWTH_DIGITS 21
 
+/* One table for sizes, names and the descr strings numpy.save writes (little-endian). */
+static const struct {
+    npy_dtype dtype;
+    size_t size;
+    const char *name, *descr;
+} dtypes[] = {
+    {NPY_U8, 1, "uint8", "|u1"},    {NPY_I32, 4, "int32", "<i4"},
+    {NPY_I64, 8, "int64", "<i8"},   {NPY_F32, 4, "float32", "<f4"},
+    {NPY_F64, 8, "float64", "<f8"},
+};
+#define N_DTYPES (sizeof dtypes / sizeof dtypes[0])
+
 size_t npy_dtype_size(npy_dtype dtype) {
-    return dtype == NPY_F32 ? 4 : dtype == NPY_I64 ? 8 : 1;
+    for (size_t k = 0; k < N_DTYPES; k++)
+        if (dtypes[k].dtype == dtype) return dtypes[k].size;
+    return 0;
+}
+
+const char *npy_dtype_name(npy_dtype dtype) {
+    for (size_t k = 0; k < N_DTYPES; k++)
+        if (dtypes[k].dtype == dtype) return dtypes[k].name;
+    return "?";
+}
+
+static const char *dtype_descr(npy_dtype dtype) {
+    for (size_t k = 0; k < N_DTYPES; k++)
+        if (dtypes[k].dtype == dtype) return dtypes[k].descr;
+    return NULL;
+}
+
+/* A readable name for a descr we refuse, for the message: '<i2' -> "int16", '>f4' ->
+ * "big-endian float32". Returns "" when the string is not a simple numpy type code. */
+static void describe_descr(const char *descr, char *out, size_t cap) {
+    out[0] = '\0';
+    const char *d = descr;
+    const char *order = "";
+    if (*d == '<' || *d == '|' || *d == '=') d++;
+    else if (*d == '>') order = "big-endian ", d++;
+    const char *kind = NULL;
+    switch (d[0]) {
+    case 'b': kind = "bool"; break;
+    case 'i': kind = "int"; break;
+    case 'u': kind = "uint"; break;
+    case 'f': kind = "float"; break;
+    case 'c': kind = "complex"; break;
+    case 'U': kind = "str"; break;
+    case 'S': kind = "bytes"; break;
+    case 'O': kind = "object"; break;
+    case 'M': kind = "datetime64"; break;
+    case 'm': kind = "timedelta64"; break;
+    default: return;
+    }
+    char *end;
+    long bytes = strtol(d + 1, &end, 10);
+    if (d[0] == 'b' || d[0] == 'O' || d[0] == 'U' || d[0] == 'S' || d[0] == 'M' || d[0] == 'm' ||
+        end == d + 1 || bytes <= 0)
+        snprintf(out, cap, " (%s%s)", order, kind);
+    else
+        snprintf(out, cap, " (%s%s%ld)", order, kind, 8 * bytes);
 }
 
 void npy_free(npy_array *a) {
@@ -151,14 +208,22 @@ static int parse_descr(cursor *c, npy_array *a) {
     if (!strcmp(descr, "|u1") || !strcmp(descr, "u1") || !strcmp(descr, "<u1") ||
         !strcmp(descr, ">u1") || !strcmp(descr, "=u1"))
         a->dtype = NPY_U8;
-    else if (!strcmp(descr, "<f4"))
-        a->dtype = NPY_F32;
+    else if (!strcmp(descr, "<i4"))
+        a->dtype = NPY_I32;
     else if (!strcmp(descr, "<i8"))
         a->dtype = NPY_I64;
-    else
+    else if (!strcmp(descr, "<f4"))
+        a->dtype = NPY_F32;
+    else if (!strcmp(descr, "<f8"))
+        a->dtype = NPY_F64;
+    else {
+        char name[48];
+        describe_descr(descr, name, sizeof name);
         return nn_fail(c->err,
-                       "%s: unsupported .npy dtype '%s' (only '|u1' uint8, '<f4' float32 and '<i8' int64)",
-                       c->name, descr);
+                       "%s: unsupported .npy dtype '%s'%s (supported: uint8, int32, int64, "
+                       "float32, float64, little-endian)",
+                       c->name, descr, name);
+    }
     return 0;
 }
 
@@ -301,7 +366,7 @@ static size_t format_header(npy_dtype dtype, int ndim, const size_t *shape, char
     shape_text[n++] = ')';
     shape_text[n] = '\0';
     int len = snprintf(dict, sizeof dict, "{'descr': '%s', 'fortran_order': False, 'shape': %s, }",
-                       dtype == NPY_F32 ? "<f4" : dtype == NPY_I64 ? "<i8" : "|u1", shape_text);
+                       dtype_descr(dtype), shape_text);
     size_t dict_len = (size_t)len;
     if (ndim > 0) {
         char first[24];
@@ -328,8 +393,7 @@ static size_t format_header(npy_dtype dtype, int ndim, const size_t *shape, char
 
 int npy_write(const char *path, npy_dtype dtype, int ndim, const size_t *shape, const void *data,
               nn_err *err) {
-    if (dtype != NPY_U8 && dtype != NPY_F32 && dtype != NPY_I64)
-        return nn_fail(err, "%s: unsupported dtype", path);
+    if (!dtype_descr(dtype)) return nn_fail(err, "%s: unsupported dtype", path);
     if (ndim < 0 || ndim > NPY_MAX_DIMS)
         return nn_fail(err, "%s: %d dimensions, at most %d supported", path, ndim, NPY_MAX_DIMS);
     size_t item = npy_dtype_size(dtype), count = 1;

@@ -2,11 +2,13 @@
 #include "db/results.h"
 
 #include <omp.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <errno.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "migrations.inc" /* schema_migrations[]: generated from db/ by the Makefile */
@@ -18,7 +20,33 @@ struct nn_results {
     sqlite3 *conn;
     char *path;
     int in_transaction;
+    char *invocation; /* results_set_invocation's name; NULL: this process */
 };
+
+/* ---- invocations -------------------------------------------------------------------- */
+
+/* This process's name for its invocation: host, pid and the time of its first run, so two
+ * program starts never share one, while every connection of one program (chapter 01 opens
+ * one per thread) does. Made once per process; a forked child makes its own. */
+static pthread_mutex_t token_lock = PTHREAD_MUTEX_INITIALIZER;
+static pid_t token_pid;
+static char process_name[160];
+
+static void process_token(char *out, size_t cap) {
+    pthread_mutex_lock(&token_lock);
+    if (token_pid != getpid()) {
+        char host[64] = "localhost";
+        gethostname(host, sizeof host - 1);
+        host[sizeof host - 1] = '\0';
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        token_pid = getpid();
+        snprintf(process_name, sizeof process_name, "%s:%ld:%lld.%09ld", host, (long)token_pid,
+                 (long long)now.tv_sec, now.tv_nsec);
+    }
+    snprintf(out, cap, "%s", process_name);
+    pthread_mutex_unlock(&token_lock);
+}
 
 int results_schema_version(void) {
     return (int)(sizeof schema_migrations / sizeof schema_migrations[0]);
@@ -116,6 +144,7 @@ nn_results *results_open(const char *path, nn_err *err) {
 void results_close(nn_results *db) {
     if (!db) return;
     if (db->conn) sqlite3_close(db->conn);
+    free(db->invocation);
     free(db->path);
     free(db);
 }
@@ -177,21 +206,53 @@ static int run_write(nn_results *db, const char *sql, const char *types, const b
     return 0;
 }
 
+/* The id of the invocation named `token`, creating its row the first time. Two connections
+ * of one process may race here: INSERT OR IGNORE lets the second find the first's row. */
+static int64_t invocation_id(nn_results *db, const char *token, nn_err *err) {
+    bind_value v[] = {{.t = token}};
+    if (run_write(db, "INSERT OR IGNORE INTO invocations (token) VALUES (?)", "t", v, err))
+        return -1;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db->conn, "SELECT id FROM invocations WHERE token = ?", -1, &st,
+                           NULL) != SQLITE_OK)
+        return db_fail(db, err, "cannot prepare statement");
+    sqlite3_bind_text(st, 1, token, -1, SQLITE_TRANSIENT);
+    int64_t id = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    sqlite3_finalize(st);
+    if (id < 0) return db_fail(db, err, "cannot read the invocation");
+    return id;
+}
+
 int64_t results_begin_run(nn_results *db, const nn_run_info *info, nn_err *err) {
     if (!info->chapter || !info->experiment || !info->profile || !info->config_json)
         return nn_fail(err, "%s: a run needs chapter, experiment, profile and config", db->path);
     if (info->seed < 0) return nn_fail(err, "%s: seed must be >= 0", db->path);
+    /* Looked up for every run, not cached: a run begun inside a transaction that is rolled
+     * back takes the invocation row it created with it. */
+    char own[sizeof process_name];
+    process_token(own, sizeof own);
+    int64_t invocation = invocation_id(db, db->invocation ? db->invocation : own, err);
+    if (invocation < 0) return -1;
     const char *commit = getenv("NNLAB_GIT_COMMIT");
     bind_value v[] = {{.t = info->chapter}, {.t = info->experiment}, {.t = info->profile},
                       {.t = info->config_json}, {.i = info->seed},
                       {.t = commit && *commit ? commit : "unknown"},
-                      {.i = omp_get_max_threads()}};
+                      {.i = omp_get_max_threads()}, {.i = invocation}};
     if (run_write(db,
                    "INSERT INTO runs (chapter, experiment, profile, config_json, seed, "
-                   "git_commit, threads) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                   "ttttiti", v, err))
+                   "git_commit, threads, invocation_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                   "ttttitii", v, err))
         return -1;
     return sqlite3_last_insert_rowid(db->conn);
+}
+
+int results_set_invocation(nn_results *db, const char *name, nn_err *err) {
+    if (name && !name[0]) return nn_fail(err, "%s: an invocation name must not be empty", db->path);
+    char *copy = NULL;
+    if (name && !(copy = strdup(name))) return nn_fail(err, "%s: out of memory", db->path);
+    free(db->invocation);
+    db->invocation = copy;
+    return 0;
 }
 
 int results_finish_run(nn_results *db, int64_t run, const char *error_message, nn_err *err) {

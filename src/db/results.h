@@ -23,7 +23,10 @@
  *    writers wait for each other (busy timeout) instead of failing.
  *  - Nothing is ever deleted: an error leaves every row already committed in place.
  *  - Opening a database migrates it to the current schema version in one transaction; a
- *    database from a newer nnlab, or a file that is not a database, is refused. */
+ *    database from a newer nnlab, or a file that is not a database, is refused.
+ *  - The report reads one profile (view report_profile) and, per experiment, only the
+ *    newest invocation's runs: re-running a program replaces all of its earlier runs of
+ *    the experiments it ran, even when it ran fewer seeds (db/migrations/003-*.sql). */
 #ifndef NN_RESULTS_H
 #define NN_RESULTS_H
 
@@ -50,9 +53,18 @@ typedef struct nn_run_info {
     int64_t seed;            /* >= 0 */
 } nn_run_info;
 
-/* Starts a run (status 'running'); records the git commit (env NNLAB_GIT_COMMIT, else
- * "unknown") and the OpenMP thread count. Returns the run id (> 0), or -1. */
+/* Starts a run (status 'running') in its invocation (a row of `invocations`, created by the
+ * invocation's first run); records the git commit (env NNLAB_GIT_COMMIT, else "unknown")
+ * and the OpenMP thread count. Returns the run id (> 0), or -1.
+ * Invocation: every run a program starts, from any of its connections, belongs to one
+ * invocation (this process), and the report shows only the newest invocation's runs of each
+ * experiment (view latest_runs). */
 int64_t results_begin_run(nn_results *db, const nn_run_info *info, nn_err *err);
+/* Runs begun through this connection from now on belong to the invocation called `name`
+ * instead of this process's (NULL: back to this process). For tests, and for a driver that
+ * splits one invocation over several processes. Returns -1 for an empty name. */
+int results_set_invocation(nn_results *db, const char *name, nn_err *err);
+
 /* Ends a run: 'done' when error_message is NULL, else 'failed' with that message. */
 int results_finish_run(nn_results *db, int64_t run, const char *error_message, nn_err *err);
 

@@ -38,6 +38,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/nn_err.h"
 #include "base/rng.h"
 
 /* ---- dense --------------------------------------------------------------------------- */
@@ -75,9 +76,18 @@ void activation_backward(nn_activation kind, float *dx, const float *dy, const f
 /* Softmax cross-entropy from logits (n x classes) and labels (n), computed stably through
  * log-sum-exp (the max of each row is subtracted first, so huge logits are fine). Returns the
  * mean loss over the batch. If d_logits is not NULL it receives the gradient of that mean,
- * (softmax(logits) - onehot(label)) / n; it may equal logits (in place). */
+ * (softmax(logits) - onehot(label)) / n; it may equal logits (in place).
+ * A label >= classes is never used as an index: the loss is then NaN and that sample's
+ * gradient row is NaN too, so a caller that does not check cannot train on quietly (the
+ * loss it logs and every later output turn NaN). Callers that want a message use
+ * softmax_xent_checked. */
 float softmax_xent(const float *logits, const uint8_t *labels, int n, int classes,
                    float *d_logits);
+/* softmax_xent that refuses a batch holding a label >= classes before touching d_logits:
+ * returns -1 with "label 12 of sample 3 is not below 10 classes" in err, else 0 and the
+ * mean loss in *loss. */
+int softmax_xent_checked(const float *logits, const uint8_t *labels, int n, int classes,
+                         float *d_logits, float *loss, nn_err *err);
 
 /* The same with label smoothing eps in [0, 1) (Szegedy et al. 2016): the target of each
  * row is (1 - eps) onehot(label) + eps / classes, so the mean loss is

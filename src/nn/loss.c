@@ -14,6 +14,12 @@ float softmax_xent(const float *logits, const uint8_t *labels, int n, int classe
     for (int i = 0; i < n; i++) {
         const float *z = logits + (size_t)i * classes;
         const int label = labels[i];
+        if (label >= classes) { /* z[label] would be read out of bounds: poison, do not guess */
+            total = NAN;
+            if (d_logits)
+                for (int j = 0; j < classes; j++) d_logits[(size_t)i * classes + j] = NAN;
+            continue;
+        }
         const float z_label = z[label]; /* read before d (which may alias z) is written */
         float m = z[0];
         for (int j = 1; j < classes; j++) m = z[j] > m ? z[j] : m;
@@ -36,6 +42,16 @@ float softmax_xent(const float *logits, const uint8_t *labels, int n, int classe
         total += (double)m + log((double)s) - (double)z_label;
     }
     return (float)(total / n);
+}
+
+int softmax_xent_checked(const float *logits, const uint8_t *labels, int n, int classes,
+                         float *d_logits, float *loss, nn_err *err) {
+    for (int i = 0; i < n; i++)
+        if (labels[i] >= classes)
+            return nn_fail(err, "softmax_xent: label %d of sample %d is not below %d classes",
+                           labels[i], i, classes);
+    *loss = softmax_xent(logits, labels, n, classes, d_logits);
+    return 0;
 }
 
 float mse_loss(const float *pred, const float *target, int n, int dim, float *d_pred) {

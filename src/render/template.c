@@ -91,6 +91,63 @@ static int fail_at(filler *f, int line, const char *fmt, ...) {
     return nn_fail(f->err, "%s:%d: %s", f->source, line, problem);
 }
 
+/* ---- printf() that keeps NULL -------------------------------------------------------- */
+
+/* SQLite's printf('%.2f', NULL) is '0.00': an aggregate over zero rows (max(x) is NULL)
+ * would print as a number and slip past the NULL check below. So on the filler's connection
+ * printf() and format() are replaced by versions that return NULL when any argument is NULL
+ * and otherwise return exactly what SQLite's own printf returns: they run it on a private
+ * in-memory connection (user data), where the built-in is still the one visible. */
+static void strict_printf(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+    for (int i = 0; i < argc; i++)
+        if (sqlite3_value_type(argv[i]) == SQLITE_NULL) {
+            sqlite3_result_null(ctx);
+            return;
+        }
+    sqlite3 *aux = sqlite3_user_data(ctx);
+    sqlite3_str *q = sqlite3_str_new(aux);
+    sqlite3_str_appendall(q, "SELECT printf(");
+    for (int i = 0; i < argc; i++) sqlite3_str_appendf(q, "%s?%d", i ? ", " : "", i + 1);
+    sqlite3_str_appendall(q, ")");
+    char *sql = sqlite3_str_finish(q);
+    if (!sql) {
+        sqlite3_result_error_nomem(ctx);
+        return;
+    }
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(aux, sql, -1, &st, NULL);
+    sqlite3_free(sql);
+    for (int i = 0; rc == SQLITE_OK && i < argc; i++) rc = sqlite3_bind_value(st, i + 1, argv[i]);
+    if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+        sqlite3_result_value(ctx, sqlite3_column_value(st, 0));
+    else
+        sqlite3_result_error(ctx, sqlite3_errmsg(aux), -1);
+    sqlite3_finalize(st);
+}
+
+static void close_aux(void *aux) {
+    sqlite3_close(aux);
+}
+
+/* Installs strict_printf as printf() and format() on db, each with its own private
+ * connection, closed by SQLite when the function is replaced or db is closed. */
+static int install_strict_printf(sqlite3 *db, const char *source, nn_err *err) {
+    static const char *const names[] = {"printf", "format"};
+    for (int k = 0; k < 2; k++) {
+        sqlite3 *aux = NULL;
+        if (sqlite3_open_v2(":memory:", &aux, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+            sqlite3_close(aux);
+            return nn_fail(err, "%s: cannot open a private SQLite connection", source);
+        }
+        /* On failure SQLite calls close_aux itself. */
+        if (sqlite3_create_function_v2(db, names[k], -1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, aux,
+                                       strict_printf, NULL, NULL, close_aux) != SQLITE_OK)
+            return nn_fail(err, "%s: cannot install %s(): %s", source, names[k],
+                           sqlite3_errmsg(db));
+    }
+    return 0;
+}
+
 /* ---- running queries ---------------------------------------------------------------- */
 
 static int only_space(const char *s) {
@@ -128,10 +185,11 @@ static int prepare_query(filler *f, int line, const char *sql, sqlite3_stmt **st
     return 0;
 }
 
-/* Formats one result cell into a malloc'd string; NULL and BLOBs are refused. `what`
+/* Formats one result cell into a malloc'd string; BLOBs are refused, and so is NULL unless
+ * `null_text` says what to write for it (a table's explicit null="..." attribute). `what`
  * names the cell for the message. */
 static char *format_value(filler *f, int line, const char *sql, sqlite3_stmt *st, int col,
-                          const char *what) {
+                          const char *what, const char *null_text) {
     char buf[64];
     const char *text = buf;
     switch (sqlite3_column_type(st, col)) {
@@ -145,6 +203,10 @@ static char *format_value(filler *f, int line, const char *sql, sqlite3_stmt *st
         text = (const char *)sqlite3_column_text(st, col);
         break;
     case SQLITE_NULL:
+        if (null_text) {
+            text = null_text;
+            break;
+        }
         fail_sql(f, line, sql, "NULL value%s", what);
         return NULL;
     default:
@@ -175,7 +237,7 @@ static int fill_inline(filler *f, int line, const char *sql) {
         fail_sql(f, line, sql, "SQL error: %s", sqlite3_errmsg(f->db));
         goto done;
     }
-    value = format_value(f, line, sql, st, 0, "");
+    value = format_value(f, line, sql, st, 0, "", NULL);
     if (!value) goto done;
     if (value[0] == '\0') {
         fail_sql(f, line, sql, "empty value");
@@ -268,18 +330,24 @@ static void write_padded(filler *f, const char *s, size_t width, int right) {
         for (size_t i = 0; i < pad; i++) emit_str(f, " ");
 }
 
-static void write_table(filler *f, const table *t, const char *indent, size_t indent_len,
-                        const char *caption) {
+/* Writes the table; -1 (out of memory) leaves nothing written. Cells showing `null_text`
+ * (the gaps a null="..." attribute allows) do not decide a column's alignment. */
+static int write_table(filler *f, int line, const table *t, const char *indent,
+                       size_t indent_len, const char *caption, const char *null_text) {
     size_t *width = calloc((size_t)t->ncol, sizeof *width);
     int *right = calloc((size_t)t->ncol, sizeof *right);
-    if (!width || !right) goto done; /* caller checks the stream for errors */
+    int rc = -1;
+    if (!width || !right) {
+        fail_at(f, line, "out of memory");
+        goto done;
+    }
     for (int j = 0; j < t->ncol; j++) {
         int numeric = 0, other = 0;
         for (int i = 0; i < t->rows; i++) {
             const char *c = t->cells[i * t->ncol + j];
             size_t w = text_width(c);
             if (w > width[j]) width[j] = w;
-            if (i > 0 && c[0]) {
+            if (i > 0 && c[0] && !(null_text && strcmp(c, null_text) == 0)) {
                 if (looks_numeric(c)) numeric++;
                 else other++;
             }
@@ -313,13 +381,15 @@ static void write_table(filler *f, const table *t, const char *indent, size_t in
         emit_str(f, caption);
         emit_str(f, "\n");
     }
+    rc = 0;
 done:
     free(width);
     free(right);
+    return rc;
 }
 
 static int fill_table(filler *f, int line, const char *sql, const char *indent,
-                      size_t indent_len, const char *caption) {
+                      size_t indent_len, const char *caption, const char *null_text) {
     sqlite3_stmt *st;
     if (prepare_query(f, line, sql, &st) < 0) return -1;
     table t = {.ncol = sqlite3_column_count(st)};
@@ -338,7 +408,7 @@ static int fill_table(filler *f, int line, const char *sql, const char *indent,
             const char *name = sqlite3_column_name(st, j);
             snprintf(what, sizeof what, " in row %d, column \"%s\"", t.rows - 1,
                      name ? name : "?");
-            char *v = format_value(f, line, sql, st, j, what);
+            char *v = format_value(f, line, sql, st, j, what, null_text);
             if (!v) goto done;
             row[j] = table_cell(v);
             free(v);
@@ -353,8 +423,7 @@ static int fill_table(filler *f, int line, const char *sql, const char *indent,
         fail_sql(f, line, sql, "no rows");
         goto done;
     }
-    write_table(f, &t, indent, indent_len, caption);
-    rc = 0;
+    rc = write_table(f, line, &t, indent, indent_len, caption, null_text);
     goto done;
 oom:
     fail_at(f, line, "out of memory");
@@ -409,11 +478,25 @@ static int closes(const fence *open, const fence *c) {
     return c->ch == open->ch && c->len >= open->len && c->info_len == 0;
 }
 
-/* Attributes of a table block's info string: `{.sql-table caption="..."}`, or the bare
- * class `sql-table`. Returns 1 for a table block, 0 for any other code block, -1 on a
- * malformed table block (message in *problem). *caption is malloc'd (or NULL). */
-static int parse_info(const char *s, size_t n, char **caption, const char **problem) {
-    *caption = NULL;
+/* A table block's attributes, each malloc'd or NULL. */
+typedef struct table_attrs {
+    char *caption;   /* caption="..." */
+    char *null_text; /* null="...": what a NULL cell shows; NULL (not given): NULL is an error */
+} table_attrs;
+
+static void table_attrs_free(table_attrs *a) {
+    free(a->caption);
+    free(a->null_text);
+    a->caption = a->null_text = NULL;
+}
+
+#define ATTRS_ALLOWED "only caption=\"...\" and null=\"...\" are supported"
+
+/* Attributes of a table block's info string: `{.sql-table caption="..." null="..."}`, or
+ * the bare class `sql-table`. Returns 1 for a table block, 0 for any other code block, -1
+ * on a malformed table block or when out of memory (message in *problem). */
+static int parse_info(const char *s, size_t n, table_attrs *attrs, const char **problem) {
+    *attrs = (table_attrs){0};
     *problem = NULL;
     if (n == 0) return 0;
     if (s[0] != '{') {
@@ -434,9 +517,10 @@ static int parse_info(const char *s, size_t n, char **caption, const char **prob
         if (q < e && *q == '=') { /* key=value or key="value" */
             q++;
             char *val = malloc((size_t)(e - q) + 1), *w = val;
-            if (!val) {
-                bad = "out of memory";
-                break;
+            if (!val) { /* whatever the block is, we cannot tell: fail, never copy it */
+                table_attrs_free(attrs);
+                *problem = "out of memory";
+                return -1;
             }
             if (q < e && *q == '"') {
                 q++;
@@ -450,25 +534,27 @@ static int parse_info(const char *s, size_t n, char **caption, const char **prob
                 while (q < e && !isspace((unsigned char)*q)) *w++ = *q++;
             }
             *w = '\0';
-            if (tlen == 7 && memcmp(tok, "caption", 7) == 0 && !*caption) *caption = val;
-            else {
+            char **slot = NULL;
+            if (tlen == 7 && memcmp(tok, "caption", 7) == 0) slot = &attrs->caption;
+            else if (tlen == 4 && memcmp(tok, "null", 4) == 0) slot = &attrs->null_text;
+            if (slot && !*slot) {
+                *slot = val;
+            } else {
                 free(val);
-                if (!bad) bad = "unknown attribute (only caption=\"...\" is supported)";
+                if (!bad) bad = slot ? "attribute given twice" : "unknown attribute (" ATTRS_ALLOWED ")";
             }
         } else if (tlen == 10 && memcmp(tok, ".sql-table", 10) == 0) {
             is_table = 1;
         } else if (!bad) {
-            bad = "unknown attribute (only caption=\"...\" is supported)";
+            bad = "unknown attribute (" ATTRS_ALLOWED ")";
         }
     }
     if (!is_table) {
-        free(*caption);
-        *caption = NULL;
+        table_attrs_free(attrs);
         return 0;
     }
     if (bad) {
-        free(*caption);
-        *caption = NULL;
+        table_attrs_free(attrs);
         *problem = bad;
         return -1;
     }
@@ -479,10 +565,10 @@ static int parse_info(const char *s, size_t n, char **caption, const char **prob
  * block verbatim (to the end of the text if it never closes, as pandoc does) or runs a
  * table block. Leaves the cursor after the closing fence line. */
 static int fenced_block(filler *f, const fence *open) {
-    char *caption;
+    table_attrs attrs;
     const char *problem;
     int start = f->line;
-    int kind = parse_info(open->info, open->info_len, &caption, &problem);
+    int kind = parse_info(open->info, open->info_len, &attrs, &problem);
     if (kind < 0) return fail_at(f, start, "table block: %s", problem);
 
     const char *body = open->next, *q = body, *close_at = NULL, *after = f->end;
@@ -507,16 +593,17 @@ static int fenced_block(filler *f, const fence *open) {
         return 0;
     }
     if (!close_at) {
-        free(caption);
+        table_attrs_free(&attrs);
         return fail_at(f, start, "unterminated table block (no closing %.*s)", (int)open->len,
                        open->ch == '`' ? "````````````````" : "~~~~~~~~~~~~~~~~");
     }
     char *sql = strndup(body, (size_t)(close_at - body)), *filled_caption = NULL;
     int rc = sql ? 0 : fail_at(f, start, "out of memory");
-    if (rc == 0 && caption) rc = fill_fragment(f, start, caption, &filled_caption);
-    if (rc == 0) rc = fill_table(f, start, sql, f->p, open->indent, filled_caption);
+    if (rc == 0 && attrs.caption) rc = fill_fragment(f, start, attrs.caption, &filled_caption);
+    if (rc == 0)
+        rc = fill_table(f, start, sql, f->p, open->indent, filled_caption, attrs.null_text);
     free(sql);
-    free(caption);
+    table_attrs_free(&attrs);
     free(filled_caption);
     if (rc < 0) return -1;
     f->p = after;
@@ -641,6 +728,7 @@ int template_fill(sqlite3 *db, const char *source_name, const char *text, FILE *
     size_t len = 0;
     filler f = {.db = db, .source = source_name ? source_name : "<template>", .p = text,
                 .end = text + strlen(text), .line = 1, .err = err};
+    if (install_strict_printf(db, f.source, err)) return -1;
     f.out = open_memstream(&buf, &len);
     if (!f.out) return nn_fail(err, "%s: cannot allocate output: %s", f.source, strerror(errno));
     int rc = 0;
@@ -705,4 +793,27 @@ int template_open_db(const char *path, sqlite3 **db, nn_err *err) {
         return -1;
     }
     return 0;
+}
+
+int template_check_profile(sqlite3 *db, const char *db_name, const char *profile, nn_err *err) {
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, "SELECT profile FROM report_profile", -1, &st, NULL) != SQLITE_OK)
+        return nn_fail(err,
+                       "%s: no report_profile view (%s): the database predates schema "
+                       "version 3; run an experiment on it to migrate it",
+                       db_name, sqlite3_errmsg(db));
+    int rc = sqlite3_step(st);
+    const char *shown = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
+    if (!shown)
+        rc = nn_fail(err, "%s: cannot read the report's profile: %s", db_name, sqlite3_errmsg(db));
+    else if (strcmp(shown, profile) != 0)
+        rc = nn_fail(err,
+                     "%s: the database shows the '%s' profile, the report is built for '%s' "
+                     "(use that profile's database, or: INSERT OR REPLACE INTO report_scope "
+                     "VALUES (1, '%s'))",
+                     db_name, shown, profile, profile);
+    else
+        rc = 0;
+    sqlite3_finalize(st);
+    return rc;
 }

@@ -9,16 +9,19 @@
  *                  written as SQLite returns it: integers as integers, reals as "%.4g", text
  *                  as is (so a query that formats with printf() controls the digits). Zero
  *                  rows, several rows, a NULL, an empty string, a BLOB, or an SQL error are
- *                  errors. The query may span lines.
+ *                  errors. The query may span lines. printf() and format() return NULL
+ *                  when an argument is NULL (SQLite's own print '0.00'), so an aggregate
+ *                  over zero rows is refused, not printed as a number.
  *
- *   Table block    ```{.sql-table caption="Results per depth"}
+ *   Table block    ```{.sql-table caption="Results per depth" null="-"}
  *                  SELECT depth AS "Depth", printf('%.2f', acc) AS "Test accuracy (%)" ...
  *                  ```
  *                  One query, written as a pandoc pipe table: the header row holds the
  *                  column names (use AS "..." for readable ones), columns whose values are
  *                  all numbers (or numeric text such as '97.50' or '97.5%') are
  *                  right-aligned, others left-aligned. `caption` is optional and becomes a
- *                  pandoc "Table: ..." caption. Zero rows or a NULL cell are errors.
+ *                  pandoc "Table: ..." caption. Zero rows are an error, and so is a NULL
+ *                  cell unless `null` (optional) gives the text to show for it.
  *                  Indenting the fence (e.g. inside a list item) indents the table alike.
  *
  *   Left alone     fenced code blocks (``` or ~~~ with any other info string) and inline
@@ -38,7 +41,8 @@
 
 #include "base/nn_err.h"
 
-/* Fills the NUL-terminated `text`; `source_name` is used only in error messages. */
+/* Fills the NUL-terminated `text`; `source_name` is used only in error messages. Installs
+ * the NULL-keeping printf() and format() on `db` (they stay until it is closed). */
 int template_fill(sqlite3 *db, const char *source_name, const char *text, FILE *out,
                   nn_err *err);
 
@@ -49,5 +53,10 @@ int template_fill_file(sqlite3 *db, const char *path, FILE *out, nn_err *err);
  * file that is not a database, or one that cannot be read is an error. Close with
  * sqlite3_close(). */
 int template_open_db(const char *path, sqlite3 **db, nn_err *err);
+
+/* Checks that the report the database shows (view report_profile, schema version 3) is of
+ * `profile`: a report built for one profile must not print another's numbers. The error
+ * says which profile the database shows and how to change it. */
+int template_check_profile(sqlite3 *db, const char *db_name, const char *profile, nn_err *err);
 
 #endif
