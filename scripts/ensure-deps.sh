@@ -10,7 +10,7 @@ set -euo pipefail
 build=(gcc make pkg-config libopenblas-dev libsqlite3-dev libpng-dev zlib1g-dev sqlite3 xz-utils)
 report=(gnuplot-nox pandoc texlive-latex-recommended texlive-fonts-recommended lmodern
         texlive-latex-extra)
-check=(libcriterion-dev poppler-utils)
+check=(libcriterion-dev poppler-utils chromium)
 data=(curl ca-certificates)
 bench=(python3-torch python3-numpy)
 slurm=(slurm-wlm munge)
@@ -39,6 +39,13 @@ missing=()
 for pkg in "${want[@]}"; do
     status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
     [[ "$status" == "install ok installed" ]] || missing+=("$pkg")
+done
+# The browser test (make check) runs puppeteer-core with node and npm: any node >= 18 will
+# do, Debian's or one already on the machine, so ask for Debian's only when there is none.
+for group in "${@:-build}"; do
+    if [[ "$group" == check ]] && ! { command -v node && command -v npm; } >/dev/null 2>&1; then
+        missing+=(nodejs npm)
+    fi
 done
 # Deduplicate while keeping order.
 mapfile -t missing < <(printf '%s\n' "${missing[@]}" | awk 'NF && !seen[$0]++')

@@ -31,6 +31,10 @@ static void usage(FILE *to, const char *prog) {
             "  -d, --db PATH       the results database (opened read-only; must exist)\n"
             "  -p, --profile NAME  fail unless the database shows this profile (smoke or full;\n"
             "                      view report_profile, see docs/architecture.md)\n"
+            "  -P, --provenance    write each value as a pandoc span (each table in a div)\n"
+            "                      carrying its query, runs, seeds and commit\n"
+            "  -c, --chapter NAME  the template's chapter, whose runs its queries read\n"
+            "                      unless they name another (for --provenance)\n"
             "  -h, --help          show this help\n"
             "\n"
             "Exit status: 0 on success, 1 when the template cannot be filled, 2 on bad usage.\n",
@@ -41,18 +45,27 @@ int main(int argc, char **argv) {
     static const struct option options[] = {
         {"db", required_argument, NULL, 'd'},
         {"profile", required_argument, NULL, 'p'},
+        {"provenance", no_argument, NULL, 'P'},
+        {"chapter", required_argument, NULL, 'c'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *db_path = NULL, *profile = NULL;
+    template_options opt = {0};
     int c;
-    while ((c = getopt_long(argc, argv, "d:p:h", options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "d:p:hPc:", options, NULL)) != -1) {
         switch (c) {
         case 'd':
             db_path = optarg;
             break;
         case 'p':
             profile = optarg;
+            break;
+        case 'P':
+            opt.provenance = 1;
+            break;
+        case 'c':
+            opt.chapter = optarg;
             break;
         case 'h':
             usage(stdout, argv[0]);
@@ -79,7 +92,7 @@ int main(int argc, char **argv) {
         return 1;
     }
     int rc = profile ? template_check_profile(db, db_path, profile, &err) : 0;
-    if (rc == 0) rc = template_fill_file(db, argv[optind], stdout, &err);
+    if (rc == 0) rc = template_fill_file_opts(db, argv[optind], stdout, &opt, &err);
     sqlite3_close(db);
     if (rc < 0) {
         fprintf(stderr, "fill: %s\n", err.msg);

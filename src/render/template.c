@@ -14,6 +14,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "render/provenance.h"
+
 typedef struct filler {
     sqlite3 *db;
     const char *source; /* template name, for messages */
@@ -24,6 +26,8 @@ typedef struct filler {
     char tail[2];       /* last two bytes written, to know whether we stand after a blank line */
     size_t written;
     nn_err *err;
+    const template_options *opt; /* provenance on or off, the template's chapter */
+    int in_math;                 /* inside $...$ or $$...$$: a value there is never wrapped */
 } filler;
 
 /* ---- output ------------------------------------------------------------------------- */
@@ -218,6 +222,38 @@ static char *format_value(filler *f, int line, const char *sql, sqlite3_stmt *st
     return copy;
 }
 
+/* Square brackets balance and no line breaks: the value can sit in a pandoc span. */
+static int span_safe(const char *v) {
+    int depth = 0;
+    for (; *v; v++) {
+        if (*v == '\n' || *v == '\r') return 0;
+        if (*v == '[') depth++;
+        if (*v == ']' && --depth < 0) return 0;
+    }
+    return depth == 0;
+}
+
+/* Writes a value, as a span carrying its provenance when that is on and the value is not
+ * inside maths (a span there would break the formula; the value is then plain). */
+static void emit_value(filler *f, const char *sql, const char *value) {
+    if (!f->opt || !f->opt->provenance || f->in_math || !span_safe(value)) {
+        emit_str(f, value);
+        return;
+    }
+    emit_str(f, "[");
+    emit_str(f, value);
+    emit_str(f, "]");
+    char *attrs = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&attrs, &len);
+    if (mem) {
+        provenance_write_attrs(f->db, sql, f->opt->chapter, "nnq", mem);
+        fclose(mem);
+        emit(f, attrs, len);
+    }
+    free(attrs);
+}
+
 /* Runs an inline placeholder's query and writes its single value. */
 static int fill_inline(filler *f, int line, const char *sql) {
     sqlite3_stmt *st;
@@ -252,7 +288,7 @@ static int fill_inline(filler *f, int line, const char *sql) {
         fail_sql(f, line, sql, "SQL error: %s", sqlite3_errmsg(f->db));
         goto done;
     }
-    emit_str(f, value);
+    emit_value(f, sql, value);
     rc = 0;
 done:
     free(value);
@@ -423,7 +459,29 @@ static int fill_table(filler *f, int line, const char *sql, const char *indent,
         fail_sql(f, line, sql, "no rows");
         goto done;
     }
+    int div = f->opt && f->opt->provenance;
+    if (div) {
+        /* The table inside a div that carries its provenance. */
+        ensure_blank_line(f);
+        emit(f, indent, indent_len);
+        emit_str(f, "::: ");
+        char *attrs = NULL;
+        size_t len = 0;
+        FILE *mem = open_memstream(&attrs, &len);
+        if (mem) {
+            provenance_write_attrs(f->db, sql, f->opt->chapter, "nnq-table", mem);
+            fclose(mem);
+            emit(f, attrs, len);
+        }
+        free(attrs);
+        emit_str(f, "\n");
+    }
     rc = write_table(f, line, &t, indent, indent_len, caption, null_text);
+    if (rc == 0 && div) {
+        emit_str(f, "\n");
+        emit(f, indent, indent_len);
+        emit_str(f, ":::\n");
+    }
     goto done;
 oom:
     fail_at(f, line, "out of memory");
@@ -681,7 +739,24 @@ static int scan_inline(filler *f) {
             emit(f, f->p, 1);
             f->p++;
             f->line++;
+            /* A blank line ends the paragraph, and any unclosed maths with it. */
+            const char *r = f->p;
+            while (r < f->end && (*r == ' ' || *r == '\t')) r++;
+            if (r >= f->end || *r == '\n') f->in_math = 0;
             return 0;
+        }
+        if (c == '$') {
+            /* pandoc's rule: $ opens maths before a non-space, closes after one; $$ opens
+             * and closes display maths. Only whether we are inside matters here. */
+            size_t n = f->p + 1 < f->end && f->p[1] == '$' ? 2 : 1;
+            char next = f->p + n < f->end ? f->p[n] : ' ';
+            char prev = f->written ? f->tail[1] : ' ';
+            if (n == 2) f->in_math = !f->in_math;
+            else if (!f->in_math && !isspace((unsigned char)next)) f->in_math = 1;
+            else if (f->in_math && !isspace((unsigned char)prev)) f->in_math = 0;
+            emit(f, f->p, n);
+            f->p += n;
+            continue;
         }
         if (c == '\\' && f->p + 2 < f->end && f->p[1] == '{' && f->p[2] == '{') {
             emit_str(f, "{{");
@@ -706,7 +781,8 @@ static int scan_inline(filler *f) {
 static int fill_fragment(filler *parent, int line, const char *text, char **result) {
     size_t len = 0;
     filler f = {.db = parent->db, .source = parent->source, .p = text,
-                .end = text + strlen(text), .line = line, .err = parent->err};
+                .end = text + strlen(text), .line = line, .err = parent->err,
+                .opt = parent->opt};
     *result = NULL;
     f.out = open_memstream(result, &len);
     if (!f.out) return fail_at(parent, line, "out of memory");
@@ -724,10 +800,15 @@ static int fill_fragment(filler *parent, int line, const char *text, char **resu
 
 int template_fill(sqlite3 *db, const char *source_name, const char *text, FILE *out,
                   nn_err *err) {
+    return template_fill_opts(db, source_name, text, out, NULL, err);
+}
+
+int template_fill_opts(sqlite3 *db, const char *source_name, const char *text, FILE *out,
+                       const template_options *opt, nn_err *err) {
     char *buf = NULL;
     size_t len = 0;
     filler f = {.db = db, .source = source_name ? source_name : "<template>", .p = text,
-                .end = text + strlen(text), .line = 1, .err = err};
+                .end = text + strlen(text), .line = 1, .err = err, .opt = opt};
     if (install_strict_printf(db, f.source, err)) return -1;
     f.out = open_memstream(&buf, &len);
     if (!f.out) return nn_fail(err, "%s: cannot allocate output: %s", f.source, strerror(errno));
@@ -747,6 +828,11 @@ int template_fill(sqlite3 *db, const char *source_name, const char *text, FILE *
 }
 
 int template_fill_file(sqlite3 *db, const char *path, FILE *out, nn_err *err) {
+    return template_fill_file_opts(db, path, out, NULL, err);
+}
+
+int template_fill_file_opts(sqlite3 *db, const char *path, FILE *out,
+                            const template_options *opt, nn_err *err) {
     FILE *in = fopen(path, "rb");
     if (!in) return nn_fail(err, "%s: cannot open template: %s", path, strerror(errno));
     char *text = NULL;
@@ -765,7 +851,7 @@ int template_fill_file(sqlite3 *db, const char *path, FILE *out, nn_err *err) {
     fclose(in);
     if (rc == 0 && strlen(text) != len)
         rc = nn_fail(err, "%s: template contains a NUL byte", path);
-    if (rc == 0) rc = template_fill(db, path, text, out, err);
+    if (rc == 0) rc = template_fill_opts(db, path, text, out, opt, err);
     free(text);
     return rc;
 }

@@ -49,6 +49,21 @@ int template_fill(sqlite3 *db, const char *source_name, const char *text, FILE *
 /* Reads the template at `path` and fills it (errors name `path`). */
 int template_fill_file(sqlite3 *db, const char *path, FILE *out, nn_err *err);
 
+/* How to fill. provenance: write each inline value as a pandoc span, and each table inside
+ * a div, carrying the query, the runs it read, their seeds and commit (provenance.h); a
+ * value inside $...$ maths stays plain. chapter: the template's chapter ("00-intro"), the
+ * default scope of its queries' runs. */
+typedef struct template_options {
+    int provenance;
+    const char *chapter;
+} template_options;
+
+/* template_fill and template_fill_file with options (NULL: the defaults, no provenance). */
+int template_fill_opts(sqlite3 *db, const char *source_name, const char *text, FILE *out,
+                       const template_options *opt, nn_err *err);
+int template_fill_file_opts(sqlite3 *db, const char *path, FILE *out,
+                            const template_options *opt, nn_err *err);
+
 /* Opens an existing database read-only: it never creates a file, and a missing file, a
  * file that is not a database, or one that cannot be read is an error. Close with
  * sqlite3_close(). */
