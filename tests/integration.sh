@@ -90,6 +90,26 @@ else
     check "an empty placeholder names file:line ($msg)" grep -q "bad-chapter.md:2" <<<"$msg"
 fi
 
+# No placeholder may fill without data: on a copy of the database whose report shows no
+# run, every inline value and every table must fail on its own (a count of nothing, a CASE
+# that falls to its ELSE on NULL, a coalesce() fallback would print a sentence the data did
+# not write).
+cp "$DB" "$OUT/no-runs.sqlite"
+sqlite3 "$OUT/no-runs.sqlite" "UPDATE runs SET status = 'failed'"
+if out=$(tests/placeholders_need_data.pl build/release/bin/fill "$OUT/no-runs.sqlite" \
+         chapters/*/chapter.md 2>&1); then
+    pass "every placeholder needs data (none fills on a database without runs)"
+else
+    fail "placeholders that fill without data:"$'\n'"$out"
+fi
+check "fill --profile smoke accepts the smoke database" \
+    bash -c "build/release/bin/fill --db '$DB' --profile smoke chapters/00-intro/chapter.md >/dev/null"
+if build/release/bin/fill --db "$DB" --profile full chapters/00-intro/chapter.md >/dev/null 2>&1; then
+    fail "fill --profile full accepted a smoke database"
+else
+    pass "fill --profile full refuses a smoke database"
+fi
+
 # Chapter 01-depth-activations: every network and seed finished with its gradient
 # statistics (untrained and after epoch 3, the part (C) models) and its fine learning
 # curve; its tables and figures come from the database (change the database, and the

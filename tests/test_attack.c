@@ -153,3 +153,75 @@ Test(attack, bad_arguments_are_refused) {
     cr_assert_eq(attack_cw_targeted(m, X, TARGET, 2, &badcw, adv, NULL, &err), -1);
     nn_model_free(m);
 }
+
+/* The binary search over c, seen from outside: a c far too small fails, and c grows tenfold
+ * per failed round until it succeeds. For sample 0 the hinge can only win against the L2
+ * term once c > 0.68 (the gap between pixels 0 and 1; see below), for sample 1 once
+ * c > 0.6: from c = 1e-3 the rounds with c = 1e-3, 1e-2 and 0.1 fail and c = 1 is the
+ * first to succeed, in round 4, so the first success comes after 3 full rounds. (For the
+ * gap g, moving pixels t and j by a each costs 2a^2 + c (g - 2a), least at a = c/2: the
+ * gap closes when c >= g.) */
+Test(attack, cw_binary_search_grows_c_tenfold_until_it_succeeds) {
+    nn_model *m = linear_model(2);
+    float cw[8];
+    int steps[2];
+    nn_err err;
+    enum { ITER = 200 };
+    nn_cw_config cfg = {.c_initial = 1e-3f, .search_steps = 6, .iterations = ITER, .lr = 0.02f};
+    cr_assert_eq(attack_cw_targeted(m, X, TARGET, 2, &cfg, cw, steps, &err), 0, "%s", err.msg);
+    nn_attack_outcome out[2];
+    attack_measure(m, X, cw, TARGET, 2, out, NULL);
+    for (int k = 0; k < 2; k++) {
+        cr_assert(out[k].success, "sample %d: the search never reached a large enough c", k);
+        cr_assert(steps[k] > 3 * ITER && steps[k] <= 4 * ITER,
+                  "sample %d first succeeded after %d iterations: not in round 4", k, steps[k]);
+    }
+    /* With three rounds (c up to 0.1) it cannot succeed at all. */
+    cfg.search_steps = 3;
+    cr_assert_eq(attack_cw_targeted(m, X, TARGET, 2, &cfg, cw, steps, &err), 0, "%s", err.msg);
+    for (int k = 0; k < 2; k++) cr_assert_eq(steps[k], 3 * ITER + 1, "sample %d", k);
+    cr_assert_eq(memcmp(cw, X, sizeof X), 0, "no success: x' is x itself");
+    /* Starting above the threshold, the first round succeeds and later rounds (smaller c,
+     * bisected) keep the best x' found: never worse than one round alone. */
+    float one[8];
+    cfg = (nn_cw_config){.c_initial = 10, .search_steps = 1, .iterations = ITER, .lr = 0.02f};
+    cr_assert_eq(attack_cw_targeted(m, X, TARGET, 2, &cfg, one, steps, &err), 0);
+    cr_assert(steps[0] <= ITER && steps[1] <= ITER);
+    nn_attack_outcome first[2];
+    attack_measure(m, X, one, TARGET, 2, first, NULL);
+    cfg.search_steps = 6;
+    cr_assert_eq(attack_cw_targeted(m, X, TARGET, 2, &cfg, cw, steps, &err), 0);
+    attack_measure(m, X, cw, TARGET, 2, out, NULL);
+    for (int k = 0; k < 2; k++) {
+        cr_assert(first[k].success && out[k].success);
+        cr_assert(out[k].l2 <= first[k].l2, "sample %d: %g after the search, %g after round 1",
+                  k, out[k].l2, first[k].l2);
+    }
+    nn_model_free(m);
+}
+
+/* A target no input in [0, 1] can reach: class 2's logit is a constant -5 below anything
+ * the other classes score. CW must report it as never reached, return x unchanged for it,
+ * and still succeed on the other sample of the batch. */
+Test(attack, cw_never_succeeds_on_an_unreachable_target) {
+    nn_model *m = linear_model(2);
+    size_t len;
+    float *w = nn_layer_weights(m, 0, &len);
+    w[2 * 4 + 2] = 0;
+    float *b = nn_layer_bias(m, 0, &len);
+    b[2] = -5;
+    float cw[8];
+    int steps[2];
+    nn_err err;
+    nn_cw_config cfg = {.c_initial = 1, .search_steps = 4, .iterations = 100, .lr = 0.05f};
+    cr_assert_eq(attack_cw_targeted(m, X, TARGET, 2, &cfg, cw, steps, &err), 0, "%s", err.msg);
+    nn_attack_outcome out[2];
+    attack_measure(m, X, cw, TARGET, 2, out, NULL);
+    cr_assert(out[0].success, "the reachable sample is attacked as usual");
+    cr_assert(steps[0] <= 4 * 100);
+    cr_assert_eq(out[1].success, 0);
+    cr_assert_eq(steps[1], 4 * 100 + 1, "never: search_steps * iterations + 1");
+    cr_assert_eq(memcmp(cw + 4, X + 4, 4 * sizeof(float)), 0, "x' is x where nothing succeeded");
+    for (int i = 0; i < 8; i++) cr_assert(isfinite(cw[i]), "pixel %d = %g", i, cw[i]);
+    nn_model_free(m);
+}

@@ -113,3 +113,33 @@ Test(dense, backward_overwrites_instead_of_accumulating) {
     cr_assert_float_eq(dw[1], 2, 0);
     cr_assert_float_eq(db[0], 1, 0);
 }
+
+/* One sample takes another code path (sgemv instead of sgemm, dense.c): with and without a
+ * bias, it must write every output (y is filled with NaN first: sgemv with beta = 0 must not
+ * read it), match a double reference, and agree with the same sample inside a batch. */
+Test(dense, forward_of_one_sample_matches_the_batched_product) {
+    enum { IN = 300, OUT = 70, N = 3 };
+    nn_rng rng;
+    rng_seed(&rng, 17);
+    float *x = malloc(sizeof(float) * N * IN), *w = malloc(sizeof(float) * OUT * IN);
+    float b[OUT], y1[OUT], yb[N * OUT];
+    fill_uniform(&rng, x, N * IN, -1, 1);
+    fill_uniform(&rng, w, OUT * IN, -0.2f, 0.2f);
+    fill_uniform(&rng, b, OUT, -1, 1);
+    for (int with_bias = 0; with_bias < 2; with_bias++) {
+        const float *bias = with_bias ? b : NULL;
+        for (int o = 0; o < OUT; o++) y1[o] = NAN;
+        dense_forward(y1, x + IN, w, bias, 1, IN, OUT); /* sample 1 alone */
+        dense_forward(yb, x, w, bias, N, IN, OUT);
+        for (int o = 0; o < OUT; o++) {
+            double want = with_bias ? b[o] : 0;
+            for (int k = 0; k < IN; k++) want += (double)x[IN + k] * w[o * IN + k];
+            cr_assert(fabs(y1[o] - want) < 1e-5, "bias %d, output %d: %g, want %g", with_bias,
+                      o, (double)y1[o], want);
+            cr_assert(fabs(y1[o] - yb[OUT + o]) < 1e-5, "bias %d, output %d: alone %g, in a "
+                      "batch %g", with_bias, o, (double)y1[o], (double)yb[OUT + o]);
+        }
+    }
+    free(x);
+    free(w);
+}

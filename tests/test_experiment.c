@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "lab/experiment.h"
+#include "test_files.h"
 
 /* 6 one-pixel "images" with value v_i and label i % 2. A dense 1 -> 2 layer with weights
  * (+1, -1) and zero bias predicts class 0 for v > 0 (logit v vs -v) and class 1 for v = 0
@@ -160,10 +161,10 @@ Test(experiment, end_run_marks_done_or_failed_with_the_reason) {
 }
 
 Test(experiment, load_mnist_takes_the_first_images_of_each_split) {
-    if (access("data/mnist/.verified", F_OK) != 0) cr_skip_test("MNIST not fetched (make data)");
+    const char *data = test_require_dataset("mnist");
     nn_images train, test;
     nn_err err;
-    cr_assert_eq(experiment_load_mnist("data", 100, 0, &train, &test, &err), 0, "%s", err.msg);
+    cr_assert_eq(experiment_load_mnist(data, 100, 0, &train, &test, &err), 0, "%s", err.msg);
     cr_assert_eq(train.n, 100);
     cr_assert_eq(test.n, 10000, "0 means the whole split");
     cr_assert_eq(train.labels[0], 5, "the first training image of MNIST is a 5");

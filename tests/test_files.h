@@ -68,6 +68,29 @@ static inline unsigned char *test_slurp(const char *path, size_t *len) {
     return buf;
 }
 
+/* The datasets' directory: $DATA_DIR as the Makefile and the experiment programs use it,
+ * else data/ (the default of both). */
+static inline const char *test_data_dir(void) {
+    const char *d = getenv("DATA_DIR");
+    return d && *d ? d : "data";
+}
+
+/* Fails the test -- never skips it -- unless DATASET ("mnist", "cifar-10") was fetched and
+ * verified into the data directory: `make check` fetches MNIST before the unit tests, so a
+ * missing MNIST there is a broken set-up, not a reason to test less. Returns the directory. */
+static inline const char *test_require_dataset(const char *dataset) {
+    const char *d = test_data_dir();
+    char stamp[TEST_PATH_MAX];
+    snprintf(stamp, sizeof stamp, "%s/%s/.verified", d, dataset);
+    FILE *f = fopen(stamp, "r");
+    cr_assert_not_null(f,
+                       "%s is missing: %s was not fetched into %s (DATA_DIR); run `make data` "
+                       "(make check does it), or set DATA_DIR to where the datasets are",
+                       stamp, dataset, d);
+    fclose(f);
+    return d;
+}
+
 /* Asserts that an error message contains a fragment (a file name, a reason). */
 #define assert_msg_has(msg, fragment)                                                              \
     cr_assert(strstr((msg), (fragment)) != NULL, "message '%s' lacks '%s'", (msg), (fragment))
