@@ -40,7 +40,8 @@ int experiment_probe_gradients(nn_model *m, const float *x, const uint8_t *y, in
                                nn_err *err);
 
 /* Logs nn_layer_grad_stats of the last backward for every layer: a 'weight' row for layers
- * with parameters and an 'activation' row for every layer. */
+ * with parameters and an 'activation' row for every layer. A non-finite statistic (a
+ * diverged network) is logged as +infinity. */
 int experiment_log_grad_stats(nn_results *db, int64_t run, const nn_model *m, int epoch, int step,
                               nn_err *err);
 

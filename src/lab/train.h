@@ -54,7 +54,10 @@
  * NULL) is called before each epoch, e.g. to shuffle. */
 typedef struct nn_batch_source {
     void *ctx;
-    long samples_per_epoch; /* for the progress bar */
+    long samples_per_epoch; /* rows handed out per epoch, for the progress bar */
+    /* Optimiser steps per epoch, for the schedule's length; 0: samples_per_epoch in batches
+     * of the model's max batch (a source whose batches are smaller must say). */
+    long steps_per_epoch;
     void (*begin_epoch)(void *ctx, int epoch);
     int (*next)(void *ctx, const float **x, const uint8_t **y, nn_err *err);
 } nn_batch_source;
