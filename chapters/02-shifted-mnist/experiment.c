@@ -30,18 +30,17 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "lab/cli.h"
-#include "base/clock.h"
-#include "lab/experiment.h"
-#include "nn/metrics.h"
+#include "base/sha256.h"
 #include "data/mnist_variants.h"
-#include "nn/model.h"
-#include "nn/optim.h"
-#include "base/progress.h"
 #include "db/results.h"
 #include "db/results_samples.h"
-#include "nn/schedule.h"
-#include "base/sha256.h"
+#include "lab/cli.h"
+#include "lab/config_json.h"
+#include "lab/experiment.h"
+#include "lab/train.h"
+#include "nn/metrics.h"
+#include "nn/model.h"
+#include "nn/optim.h"
 
 #define CHAPTER "02-shifted-mnist"
 #define SIDE 28
@@ -358,22 +357,102 @@ static int log_final_evaluation(const chapter *ch, nn_model *m, const model_spec
 
 /* ---- training ----------------------------------------------------------------------------- */
 
+/* The training images of one model: the clean set in a fresh order every epoch (the order
+ * is shuffled in place, epoch after epoch), each image changed as spec trains (a fresh
+ * draw per image and epoch) and put through its input stage. */
+typedef struct shifted_source {
+    const chapter *ch;
+    const model_spec *spec;
+    scratch *s;
+    nn_rng *order, *aug;
+    int batch, first;
+} shifted_source;
+
+static void source_begin_epoch(void *ctx, int epoch) {
+    (void)epoch;
+    shifted_source *src = ctx;
+    rng_shuffle(src->order, src->s->order, (size_t)src->ch->train.n);
+    src->first = 0;
+}
+
+static int source_next(void *ctx, const float **x, const uint8_t **y, nn_err *err) {
+    (void)err;
+    shifted_source *src = ctx;
+    const nn_images *train = &src->ch->train;
+    scratch *s = src->s;
+    int n = train->n - src->first < src->batch ? train->n - src->first : src->batch;
+    if (n <= 0) return 0;
+    int in = input_size(src->spec);
+    for (int k = 0; k < n; k++) {
+        int i = s->order[src->first + k], v;
+        augment(src->ch, src->spec, train->pixels + (size_t)i * PIXELS, s->b, s->perm, src->aug,
+                &v);
+        stage_and_place(src->ch, src->spec, s->b, v, s->a, s->x + (size_t)k * in);
+        s->y[k] = train->labels[i];
+    }
+    src->first += n;
+    *x = s->x, *y = s->y;
+    return n;
+}
+
+/* What the after-epoch hook needs. */
+typedef struct epoch_hook {
+    const chapter *ch;
+    const model_spec *spec;
+    scratch *s;
+    int64_t run;
+} epoch_hook;
+
+/* Per epoch: the clean test set (split 'test') and the variant(s) the model is meant for
+ * ('test-t1', ...; every variant for the model for all). */
+static int log_epoch_tests(void *ctx, nn_model *m, int epoch, long step, float lr, nn_err *err) {
+    epoch_hook *h = ctx;
+    char note[96] = "";
+    for (int v = 0; v < VARIANT_COUNT; v++) {
+        if (v != VARIANT_CLEAN && v != h->spec->target && h->spec->target >= 0) continue;
+        nn_eval ev;
+        char split[32];
+        snprintf(split, sizeof split, v == VARIANT_CLEAN ? "test" : "test-%s", variant_name(v));
+        if (evaluate_set(h->ch, m, h->spec, &h->ch->test[v], v, h->s, &ev, NULL, err) ||
+            results_log_epoch(h->ch->db, h->run,
+                              &(nn_epoch_row){epoch, (int)step, split, ev.loss, ev.accuracy, lr, 0},
+                              err))
+            return -1;
+        if (v == VARIANT_CLEAN || v == h->spec->target)
+            snprintf(note + strlen(note), sizeof note - strlen(note), " %s %.2f%%", variant_name(v),
+                     100 * ev.accuracy);
+    }
+    fprintf(stderr, "  %s epoch %d:%s\n", h->spec->experiment, epoch, note);
+    return 0;
+}
+
 static int train_one(chapter *ch, const model_spec *spec, int64_t seed, int epochs, nn_err *err) {
     const profile_config *cfg = ch->cfg;
     const nn_images *train = &ch->train;
-    char config[768];
-    snprintf(config, sizeof config,
-             "{\"model\":\"mlp-8\",\"hidden\":[500,500,500,200,200,100,50],\"activation\":"
-             "\"relu\",\"init\":\"he_normal\",\"input_blocks\":%d,\"target\":\"%s\","
-             "\"augmentation\":%d,\"input_stage\":%d,\"train_n\":%d,\"test_n\":%d,"
-             "\"epochs\":%d,\"batch\":%d,\"optimizer\":\"adam\",\"lr\":%g,\"final_lr\":%g,"
-             "\"schedule\":\"cosine\",\"max_shift\":%d,\"variants_seed\":%lld,"
-             "\"rng_streams\":{\"init\":1,\"order\":2,\"augment\":3}}",
-             spec->blocks, spec->target < 0 ? "all" : variant_name(spec->target), (int)spec->aug,
-             (int)spec->stage, train->n, ch->test[0].n, epochs, cfg->batch, (double)cfg->lr,
-             (double)cfg->final_lr, MAX_SHIFT, (long long)ch->cli->seed);
+    nn_json config;
+    json_begin(&config);
+    json_str(&config, "model", "mlp-8");
+    json_raw(&config, "hidden", "[500,500,500,200,200,100,50]");
+    json_str(&config, "activation", "relu");
+    json_str(&config, "init", "he_normal");
+    json_int(&config, "input_blocks", spec->blocks);
+    json_str(&config, "target", spec->target < 0 ? "all" : variant_name(spec->target));
+    json_int(&config, "augmentation", (int)spec->aug);
+    json_int(&config, "input_stage", (int)spec->stage);
+    json_int(&config, "train_n", train->n);
+    json_int(&config, "test_n", ch->test[0].n);
+    json_int(&config, "epochs", epochs);
+    json_int(&config, "batch", cfg->batch);
+    json_str(&config, "optimizer", "adam");
+    json_num(&config, "lr", cfg->lr);
+    json_num(&config, "final_lr", cfg->final_lr);
+    json_str(&config, "schedule", "cosine");
+    json_int(&config, "max_shift", MAX_SHIFT);
+    json_int(&config, "variants_seed", ch->cli->seed);
+    json_raw(&config, "rng_streams", "{\"init\":1,\"order\":2,\"augment\":3}");
     int64_t run = results_begin_run(
-        ch->db, &(nn_run_info){CHAPTER, spec->experiment, ch->cli->profile, config, seed}, err);
+        ch->db,
+        &(nn_run_info){CHAPTER, spec->experiment, ch->cli->profile, json_end(&config), seed}, err);
     if (run < 0) return -1;
 
     nn_rng rng;
@@ -405,93 +484,33 @@ static int train_one(chapter *ch, const model_spec *spec, int64_t seed, int epoc
                         probe_x + (size_t)k * in);
         probe_y[k] = train->labels[k];
     }
-    if (experiment_probe_gradients(m, probe_x, probe_y, probe_n, NULL, err) ||
-        experiment_log_grad_stats(ch->db, run, m, 0, 0, err))
-        goto done;
+    for (int i = 0; i < train->n; i++)
+        s.order[i] = i;
 
-    for (int i = 0; i < train->n; i++) s.order[i] = i;
-    long steps_per_epoch = (train->n + batch - 1) / batch, total = steps_per_epoch * epochs;
-    double train_seconds = 0;
-    int step = 0;
-    for (int epoch = 1; epoch <= epochs; epoch++) {
-        char label[96];
-        snprintf(label, sizeof label, "%s seed %lld epoch %d/%d", spec->experiment,
-                 (long long)seed, epoch, epochs);
-        nn_progress bar;
-        progress_start(&bar, stderr, label, "img", train->n);
-        double t0 = nn_seconds(), loss_sum = 0;
-        long right = 0, seen = 0;
-        float lr = 0;
-        rng_shuffle(&order_rng, s.order, (size_t)train->n);
-        for (int first = 0; first < train->n; first += batch) {
-            int n = train->n - first < batch ? train->n - first : batch;
-            for (int k = 0; k < n; k++) {
-                int i = s.order[first + k], v;
-                augment(ch, spec, train->pixels + (size_t)i * PIXELS, s.b, s.perm, &aug_rng, &v);
-                stage_and_place(ch, spec, s.b, v, s.a, s.x + (size_t)k * in);
-                s.y[k] = train->labels[i];
-            }
-            const float *logits = nn_forward(m, s.x, n, 1);
-            right += nn_count_correct(logits, s.y, n, CLASSES);
-            float *d = nn_output_grad_buffer(m);
-            loss_sum += (double)softmax_xent(logits, s.y, n, CLASSES, d) * n;
-            nn_backward(m, d, n);
-            lr = nn_lr_cosine(cfg->lr, cfg->final_lr, step, total);
-            nn_optim_step(opt, lr);
-            seen += n;
-            step++;
-            char note[48];
-            snprintf(note, sizeof note, "loss %.4f", loss_sum / seen);
-            progress_update(&bar, seen, note);
-        }
-        double seconds = nn_seconds() - t0;
-        train_seconds += seconds;
+    char label[96];
+    snprintf(label, sizeof label, "%s seed %lld", spec->experiment, (long long)seed);
+    shifted_source source = {ch, spec, &s, &order_rng, &aug_rng, batch, 0};
+    epoch_hook hook = {ch, spec, &s, run};
+    nn_train_config tc = train_defaults();
+    tc.label = label;
+    tc.epochs = epochs;
+    tc.schedule = (nn_schedule){NN_SCHEDULE_COSINE, .lr = cfg->lr, .final_lr = cfg->final_lr};
+    tc.probe_x = probe_x, tc.probe_y = probe_y, tc.probe_n = probe_n;
+    tc.hook_ctx = &hook;
+    tc.after_epoch = log_epoch_tests;
+    nn_batch_source src = {.ctx = &source,
+                           .samples_per_epoch = train->n,
+                           .steps_per_epoch = (train->n + batch - 1) / batch,
+                           .begin_epoch = source_begin_epoch,
+                           .next = source_next};
+    if (train_classifier(ch->db, run, m, opt, src, &tc, NULL, err)) goto done;
 
-        /* Per epoch: the clean test set and the variant(s) the model is meant for. */
-        if (results_transaction_begin(ch->db, err)) goto done;
-        if (results_log_epoch(ch->db, run,
-                              &(nn_epoch_row){epoch, step, "train", loss_sum / seen,
-                                              (double)right / seen, lr, seconds},
-                              err))
-            goto rollback;
-        char note[96] = "";
-        for (int v = 0; v < VARIANT_COUNT; v++) {
-            if (v != VARIANT_CLEAN && v != spec->target && spec->target >= 0) continue;
-            nn_eval ev;
-            char split[32];
-            snprintf(split, sizeof split, v == VARIANT_CLEAN ? "test" : "test-%s",
-                     variant_name(v));
-            if (evaluate_set(ch, m, spec, &ch->test[v], v, &s, &ev, NULL, err) ||
-                results_log_epoch(ch->db, run,
-                                  &(nn_epoch_row){epoch, step, split, ev.loss, ev.accuracy, lr, 0},
-                                  err))
-                goto rollback;
-            if (v == VARIANT_CLEAN || v == spec->target)
-                snprintf(note + strlen(note), sizeof note - strlen(note), "%s %.2f%% ",
-                         variant_name(v), 100 * ev.accuracy);
-        }
-        if (experiment_probe_gradients(m, probe_x, probe_y, probe_n, NULL, err) ||
-            experiment_log_grad_stats(ch->db, run, m, epoch, step, err) ||
-            results_transaction_commit(ch->db, err))
-            goto rollback;
-        progress_finish(&bar, note);
-    }
-
-    if (results_transaction_begin(ch->db, err)) goto done;
-    if (log_final_evaluation(ch, m, spec, run, seed, &s, correct, err) ||
+    if (results_transaction_begin(ch->db, err) ||
+        log_final_evaluation(ch, m, spec, run, seed, &s, correct, err) ||
         (spec == &CLEAN_MODEL && log_no_training_fixes(ch, m, spec, run, &s, correct, err)) ||
-        results_log_metric(ch->db, run, "train_seconds", train_seconds, err) ||
-        results_log_metric(ch->db, run, "epoch_seconds", train_seconds / epochs, err) ||
-        results_log_metric(ch->db, run, "parameters", (double)nn_param_count(m), err) ||
         results_transaction_commit(ch->db, err))
-        goto rollback;
+        goto done;
     rc = 0;
-    goto done;
-rollback: {
-    /* Close the transaction (the run is marked failed below, so its rows are never read). */
-    nn_err ignored;
-    results_transaction_commit(ch->db, &ignored);
-}
 done:
     rc = experiment_end_run(ch->db, run, rc, err);
     free(s.x);
