@@ -17,8 +17,9 @@
 #include "attack/adversarial_grid.h"
 #include "attack/attack.h"
 #include "attack/attack_untargeted.h"
-#include "chapter.h"
+#include "attacks.h"
 #include "base/clock.h"
+#include "lab/config_json.h"
 #include "lab/experiment.h"
 #include "nn/metrics.h"
 #include "base/progress.h"
@@ -26,6 +27,7 @@
 
 #define INK 0.5f /* a pixel of the original at least this bright is on the stroke */
 #define PIXELS 784
+#define GRID_ROWS 10 /* examples in the 10 x 3 grids */
 
 static const adv_grid_style GRID_STYLE = {.scale = 3, .pad = 4};
 
@@ -33,30 +35,6 @@ static const adv_grid_style GRID_STYLE = {.scale = 3, .pad = 4};
  * write eps = 0.1; NAN stays NAN (stored as NULL). */
 static double round_eps(float eps) {
     return isnan(eps) ? NAN : round((double)eps * 1e4) / 1e4;
-}
-
-int ch_select_twos(nn_model *m, const nn_images *test, int **index, int *count, int *count_twos,
-                   nn_err *err) {
-    nn_batches b;
-    if (batches_init(&b, test, ATTACK_BATCH, err)) return -1;
-    int *idx = malloc(sizeof(int) * test->n);
-    if (!idx) {
-        batches_free(&b);
-        return nn_fail(err, "select: out of memory");
-    }
-    int n, found = 0, twos = 0;
-    batches_rewind(&b);
-    while ((n = batches_next(&b)) > 0) {
-        const float *z = nn_forward(m, b.x, n, 0);
-        for (int k = 0; k < n; k++) {
-            if (b.y[k] != SOURCE_CLASS) continue;
-            twos++;
-            if (nn_argmax(z + k * 10, 10) == SOURCE_CLASS) idx[found++] = b.order[b.first + k];
-        }
-    }
-    batches_free(&b);
-    *index = idx, *count = found, *count_twos = twos;
-    return 0;
 }
 
 /* Attack rows wait here while a batch is attacked and are written afterwards in one short
@@ -194,7 +172,7 @@ static int log_delta_stats(nn_results *db, int64_t run, const char *method, cons
     return results_log_metric(db, run, name, (double)s->samples, err);
 }
 
-int ch_log_robustness(nn_results *db, int64_t run, nn_model *m, const profile_config *cfg,
+int ch_log_robustness(nn_results *db, int64_t run, nn_model *m, const ch_attack_config *cfg,
                       const nn_images *test, const int *twos, int n_twos, uint64_t seed,
                       nn_err *err) {
     nn_batches eb;
@@ -312,7 +290,7 @@ static void keep_grid_rows(float *grid, const float *adv, int first, int n) {
 }
 
 /* Every attack on one batch of n selected 2s (positions first .. first+n-1 of twos). */
-static int attack_batch(row_buffer *db, int64_t run, int64_t run_b, const profile_config *cfg,
+static int attack_batch(row_buffer *db, int64_t run, int64_t run_b, const ch_attack_config *cfg,
                         nn_model *a, nn_model *b, const int *sample, int first, int n,
                         attack_state *s, nn_err *err) {
     uint8_t six[ATTACK_BATCH], two[ATTACK_BATCH];
@@ -394,22 +372,36 @@ static int attack_batch(row_buffer *db, int64_t run, int64_t run_b, const profil
     return 0;
 }
 
-int ch_run_attacks(nn_results *db, const nn_cli *cli, const profile_config *cfg, nn_model *a,
+int ch_run_attacks(nn_results *db, const nn_cli *cli, const ch_attack_config *cfg, nn_model *a,
                    nn_model *b, const nn_images *test, const int *twos, int n_twos,
                    int count_twos_all, nn_err *err) {
-    char config[512];
-    snprintf(config, sizeof config,
-             "{\"model\":\"cnn\",\"source\":%d,\"target\":%d,\"eps\":[0.05,0.1,0.15,0.2,0.25,"
-             "0.3],\"eps_grid\":%g,\"pgd_steps\":%d,\"pgd_alpha\":\"2.5 eps / steps\","
-             "\"cw_n\":%d,\"cw_search\":%d,\"cw_iterations\":%d,\"cw_lr\":%g,\"cw_c\":1,"
-             "\"ink\":%g,\"selection\":\"correctly classified test 2s in file order\"}",
-             SOURCE_CLASS, TARGET_CLASS, (double)EPS_CHAPTER, cfg->pgd_steps, cfg->cw_n,
-             cfg->cw_search, cfg->cw_iterations, (double)cfg->cw_lr, (double)INK);
+    char eps_list[128] = "[";
+    for (int e = 0; e < N_EPS; e++)
+        snprintf(eps_list + strlen(eps_list), sizeof eps_list - strlen(eps_list), "%s%g",
+                 e ? "," : "", round_eps(EPS[e]));
+    strcat(eps_list, "]");
+    nn_json config;
+    json_begin(&config);
+    json_str(&config, "model", "cnn");
+    json_int(&config, "source", SOURCE_CLASS);
+    json_int(&config, "target", TARGET_CLASS);
+    json_raw(&config, "eps", eps_list);
+    json_num(&config, "eps_grid", EPS_CHAPTER);
+    json_int(&config, "pgd_steps", cfg->pgd_steps);
+    json_str(&config, "pgd_alpha", "2.5 eps / steps");
+    json_int(&config, "cw_n", cfg->cw_n);
+    json_int(&config, "cw_search", cfg->cw_search);
+    json_int(&config, "cw_iterations", cfg->cw_iterations);
+    json_num(&config, "cw_lr", cfg->cw_lr);
+    json_int(&config, "cw_c", 1);
+    json_num(&config, "ink", INK);
+    json_str(&config, "selection", "correctly classified test 2s in file order");
+    const char *config_text = json_end(&config);
     int64_t run = results_begin_run(
-        db, &(nn_run_info){CHAPTER, "attacks", cli->profile, config, cli->seed}, err);
+        db, &(nn_run_info){CHAPTER, "attacks", cli->profile, config_text, cli->seed}, err);
     if (run < 0) return -1;
     int64_t run_b = results_begin_run(
-        db, &(nn_run_info){CHAPTER, "transfer", cli->profile, config, cli->seed}, err);
+        db, &(nn_run_info){CHAPTER, "transfer", cli->profile, config_text, cli->seed}, err);
     if (run_b < 0) return experiment_end_run(db, run, -1, err);
     attack_state s;
     /* Per image: 6 radii x (FGSM, PGD on A and B; 2 untargeted), PGD-all-steps and CW on A
