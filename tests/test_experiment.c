@@ -215,3 +215,21 @@ Test(experiment, load_mnist_takes_the_first_images_of_each_split) {
     cr_assert_eq(experiment_load_mnist("/nonexistent", 1, 1, &train, &test, &err), -1);
     cr_assert(strstr(err.msg, "/nonexistent") != NULL, "%s", err.msg);
 }
+
+/* A missing dataset fails before a database is made: no empty results file is left behind
+ * for a run that never started. */
+Test(experiment, open_fails_on_missing_data_before_making_a_database) {
+    char path[] = "/tmp/nnlab-exp-XXXXXX";
+    cr_assert_not_null(mkdtemp(path));
+    char dbpath[64];
+    snprintf(dbpath, sizeof dbpath, "%s/r.sqlite", path);
+    nn_cli cli = {.db = dbpath, .data_dir = "/nonexistent", .profile = "smoke"};
+    nn_mnist_inputs in;
+    nn_err err = {{0}};
+    cr_assert_eq(experiment_open(&cli, 10, 10, &in, &err), -1);
+    cr_assert(strstr(err.msg, "/nonexistent") != NULL, "%s", err.msg);
+    cr_assert_null(in.db);
+    cr_assert_neq(access(dbpath, F_OK), 0, "no database was made");
+    experiment_close(&in); /* safe after a failure */
+    cr_assert_eq(rmdir(path), 0);
+}

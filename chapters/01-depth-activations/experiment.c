@@ -235,26 +235,25 @@ done:
 
 int main(int argc, char **argv) {
     nn_cli cli;
-    nn_err err = {{0}};
-    int parsed = cli_parse(
+    int exit_code = cli_start(
         argc, argv,
         "Trains MNIST perceptrons with 5, 20 and 40 hidden layers of 32 units, each with ReLU, "
         "tanh, sigmoid and LeCun's scaled tanh, for several seeds, and logs learning curves "
         "and per-layer gradient statistics into the results database. Runs are trained "
         "--threads at a time, one thread each.",
-        stdout, &cli, &err);
-    if (parsed) {
-        if (parsed < 0) fprintf(stderr, "%s\n", err.msg);
-        return parsed < 0 ? 2 : 0;
-    }
+        stdout, stderr, &cli);
+    if (exit_code >= 0) return exit_code;
+    nn_err err = {{0}};
     const profile_config *cfg = cli.smoke ? &SMOKE : &FULL;
 
-    nn_images train = {0}, test = {0};
-    int rc = 1;
-    if (experiment_load_mnist(cli.data_dir, cfg->train_n, cfg->test_n, &train, &test, &err)) {
+    /* The data, and the database opened (and migrated) once up front, so a bad path is one
+     * error, not one per thread. */
+    nn_mnist_inputs in;
+    if (experiment_open(&cli, cfg->train_n, cfg->test_n, &in, &err)) {
         fprintf(stderr, "%s: %s\n", CHAPTER, err.msg);
         return 1;
     }
+    int rc = 1;
     /* Deepest networks first: they take longest, so the threads finish together. */
     int n_tasks = N_DEPTHS * N_ACTS * cfg->seeds;
     task *tasks = calloc((size_t)n_tasks, sizeof *tasks);
@@ -271,13 +270,7 @@ int main(int argc, char **argv) {
                          DEPTHS[d], activation_name(ACTIVATIONS[a]));
             }
 
-    /* Opened (and migrated) once up front, so a bad path is one error, not one per thread. */
-    nn_results *main_db = results_open(cli.db, &err);
-    if (!main_db) {
-        fprintf(stderr, "%s: %s\n", CHAPTER, err.msg);
-        goto out;
-    }
-    shared sh = {&cli, cfg, &train, &test};
+    shared sh = {&cli, cfg, &in.train, &in.test};
     int failed = 0, reported = 0;
     int threads = omp_get_max_threads();
     openblas_set_num_threads(1);
@@ -310,10 +303,8 @@ int main(int argc, char **argv) {
         results_close(db);
     }
     rc = failed;
-    results_close(main_db);
 out:
     free(tasks);
-    images_free(&train);
-    images_free(&test);
+    experiment_close(&in);
     return rc;
 }

@@ -693,11 +693,8 @@ int main(int argc, char **argv) {
         fprintf(stderr, "%s\n", err.msg);
         return 2;
     }
-    int parsed = cli_parse(argc, argv, DESCRIPTION, stdout, &cli, &err);
-    if (parsed) {
-        if (parsed < 0) fprintf(stderr, "%s\n", err.msg);
-        return parsed < 0 ? 2 : 0;
-    }
+    int exit_code = cli_start(argc, argv, DESCRIPTION, stdout, stderr, &cli);
+    if (exit_code >= 0) return exit_code;
     ch.cfg = cli.smoke ? &SMOKE : &FULL;
     ch.cli = &cli;
     int rc = 1;

@@ -273,38 +273,34 @@ done:
 
 int main(int argc, char **argv) {
     nn_cli cli;
+    int exit_code = cli_start(argc, argv,
+                              "Trains the CNN of TensorFlow's Deep MNIST tutorial, turns test '2's "
+                              "into '6's with targeted FGSM, PGD and Carlini-Wagner attacks, "
+                              "draws the 10x3 grids (PNG, into --figures), tests transfer to a "
+                              "second model and adversarial fine-tuning; logs all of it.",
+                              stdout, stderr, &cli);
+    if (exit_code >= 0) return exit_code;
     nn_err err = {{0}};
-    int parsed = cli_parse(argc, argv,
-                           "Trains the CNN of TensorFlow's Deep MNIST tutorial, turns test '2's "
-                           "into '6's with targeted FGSM, PGD and Carlini-Wagner attacks, "
-                           "draws the 10x3 grids (PNG, into --figures), tests transfer to a "
-                           "second model and adversarial fine-tuning; logs all of it.",
-                           stdout, &cli, &err);
-    if (parsed) {
-        if (parsed < 0) fprintf(stderr, "%s\n", err.msg);
-        return parsed < 0 ? 2 : 0;
-    }
     const profile_config *cfg = cli.smoke ? &SMOKE : &FULL;
-    nn_images train = {0}, test = {0};
-    nn_results *db = NULL;
+    nn_mnist_inputs in;
     nn_model *a = NULL, *b = NULL;
     int *twos = NULL, n_twos = 0, count_twos = 0;
     int rc = 1;
-    if (experiment_load_mnist(cli.data_dir, cfg->train_n, cfg->test_n, &train, &test, &err))
+    if (experiment_open(&cli, cfg->train_n, cfg->test_n, &in, &err)) goto out;
+    nn_results *db = in.db;
+    const nn_images *train = &in.train, *test = &in.test;
+    if (!(a = train_cnn(db, &cli, cfg, "cnn", cli.seed, cfg->epochs, train, test, &err)) ||
+        !(b = train_cnn(db, &cli, cfg, "cnn-b", cli.seed + 1, cfg->epochs_b, train, test, &err)))
         goto out;
-    if (!(db = results_open(cli.db, &err))) goto out;
-    if (!(a = train_cnn(db, &cli, cfg, "cnn", cli.seed, cfg->epochs, &train, &test, &err)) ||
-        !(b = train_cnn(db, &cli, cfg, "cnn-b", cli.seed + 1, cfg->epochs_b, &train, &test, &err)))
-        goto out;
-    if (ch_select_twos(a, &test, &twos, &n_twos, &count_twos, &err)) goto out;
+    if (ch_select_twos(a, test, &twos, &n_twos, &count_twos, &err)) goto out;
     if (n_twos == 0) {
         nn_fail(&err, "the model classifies no test '2' correctly: nothing to attack");
         goto out;
     }
     if (cfg->attack_n && n_twos > cfg->attack_n) n_twos = cfg->attack_n;
-    if (ch_run_attacks(db, &cli, &cfg->attack, a, b, &test, twos, n_twos, count_twos, &err) ||
-        fine_tune(db, &cli, cfg, "finetune-clean", 0, a, &train, &test, twos, n_twos, &err) ||
-        fine_tune(db, &cli, cfg, "finetune-adv", 1, a, &train, &test, twos, n_twos, &err))
+    if (ch_run_attacks(db, &cli, &cfg->attack, a, b, test, twos, n_twos, count_twos, &err) ||
+        fine_tune(db, &cli, cfg, "finetune-clean", 0, a, train, test, twos, n_twos, &err) ||
+        fine_tune(db, &cli, cfg, "finetune-adv", 1, a, train, test, twos, n_twos, &err))
         goto out;
     rc = 0;
 out:
@@ -312,8 +308,6 @@ out:
     free(twos);
     nn_model_free(a);
     nn_model_free(b);
-    results_close(db);
-    images_free(&train);
-    images_free(&test);
+    experiment_close(&in);
     return rc;
 }

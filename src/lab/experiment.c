@@ -109,3 +109,21 @@ fail:
     images_free(test);
     return -1;
 }
+
+int experiment_open(const nn_cli *cli, int train_n, int test_n, nn_mnist_inputs *in, nn_err *err) {
+    memset(in, 0, sizeof *in);
+    if (experiment_load_mnist(cli->data_dir, train_n, test_n, &in->train, &in->test, err))
+        return -1;
+    if (!(in->db = results_open(cli->db, err))) {
+        experiment_close(in);
+        return -1;
+    }
+    return 0;
+}
+
+void experiment_close(nn_mnist_inputs *in) {
+    results_close(in->db);
+    images_free(&in->train);
+    images_free(&in->test);
+    memset(in, 0, sizeof *in);
+}
