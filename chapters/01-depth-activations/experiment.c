@@ -23,13 +23,13 @@
  * The runs are independent, so with --threads N they are trained N at a time, one thread
  * each (single-threaded BLAS: 32-wide layers are far too small to split), each thread with
  * its own database connection. A run's numbers therefore do not depend on N. */
-#include <cblas.h>
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/parallel.h"
 #include "db/results.h"
 #include "lab/cli.h"
 #include "lab/config_json.h"
@@ -273,7 +273,7 @@ int main(int argc, char **argv) {
     shared sh = {&cli, cfg, &in.train, &in.test};
     int failed = 0, reported = 0;
     int threads = omp_get_max_threads();
-    openblas_set_num_threads(1);
+    const int held = blas_hold_single(threads); /* the runs' BLAS calls are single-threaded */
 #pragma omp parallel num_threads(threads)
     {
         nn_err terr = {{0}};
@@ -302,6 +302,7 @@ int main(int argc, char **argv) {
         }
         results_close(db);
     }
+    blas_release(held);
     rc = failed;
 out:
     free(tasks);
