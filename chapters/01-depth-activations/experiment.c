@@ -7,6 +7,13 @@
  * weights and zero biases, pixels scaled to [0, 1]. Each (depth, activation) pair is one
  * experiment, trained for several seeds.
  *
+ * Then the fixes the chapter's argument leads to, at every depth and for as many seeds: ReLU
+ * with He's initialisation (variance 2 / fan-in, which keeps a ReLU layer's output variance
+ * instead of halving it), and tanh with LeCun's (variance 1 / fan-in, which keeps a tanh
+ * layer's pre-activations at the variance of its inputs). These are the experiments
+ * "depthN-relu-he_normal" and "depthN-tanh-lecun_normal" (the initialiser in the name and in
+ * the configuration's "init"; the grid's runs are "glorot_uniform").
+ *
  * Logged for every run:
  *   - per epoch: training loss/accuracy (running mean over the epoch) and test loss/accuracy;
  *   - every `window` optimiser steps: the mean training loss/accuracy over those steps
@@ -57,17 +64,40 @@ static const profile_config FULL = {0, 0, 20, 3, 32, 100, 0.01f};
 static const profile_config SMOKE = {480, 500, 3, 2, 32, 3, 0.01f};
 
 static const int DEPTHS[] = {5, 20, 40};
-static const nn_activation ACTIVATIONS[] = {NN_RELU, NN_TANH, NN_SIGMOID, NN_LECUN_TANH};
+/* What is trained at every depth: the assignment's four activations with Keras' default
+ * initialisation, then each fix (an activation with the initialisation made for it). */
+typedef struct network {
+    nn_activation act;
+    nn_init init;
+} network;
+
+static const network NETWORKS[] = {
+    {NN_RELU, NN_INIT_GLOROT_UNIFORM},    {NN_TANH, NN_INIT_GLOROT_UNIFORM},
+    {NN_SIGMOID, NN_INIT_GLOROT_UNIFORM}, {NN_LECUN_TANH, NN_INIT_GLOROT_UNIFORM},
+    {NN_RELU, NN_INIT_HE_NORMAL},         {NN_TANH, NN_INIT_LECUN_NORMAL},
+};
 enum {
     N_DEPTHS = sizeof DEPTHS / sizeof DEPTHS[0],
-    N_ACTS = sizeof ACTIVATIONS / sizeof ACTIVATIONS[0],
+    N_NETWORKS = sizeof NETWORKS / sizeof NETWORKS[0],
 };
+
+static const char *init_name(nn_init init) {
+    switch (init) {
+    case NN_INIT_HE_NORMAL:
+        return "he_normal";
+    case NN_INIT_LECUN_NORMAL:
+        return "lecun_normal";
+    default:
+        return "glorot_uniform";
+    }
+}
 
 typedef struct task {
     int depth;
     nn_activation act;
+    nn_init init;
     int64_t seed;
-    char experiment[32]; /* "depth20-tanh" */
+    char experiment[48]; /* "depth20-tanh", "depth40-relu-he_normal" */
 } task;
 
 /* Read-only inputs shared by every task. */
@@ -77,7 +107,7 @@ typedef struct shared {
     const nn_images *train, *test;
 } shared;
 
-static nn_model *build_model(int depth, nn_activation act, nn_rng *rng, nn_err *err) {
+static nn_model *build_model(int depth, nn_activation act, nn_init init, nn_rng *rng, nn_err *err) {
     nn_model *m = nn_model_new(1, 28, 28, err);
     if (!m) return NULL;
     for (int k = 0; k < depth; k++) {
@@ -91,7 +121,7 @@ static nn_model *build_model(int depth, nn_activation act, nn_rng *rng, nn_err *
         nn_model_free(m);
         return NULL;
     }
-    nn_model_init(m, NN_INIT_GLOROT_UNIFORM, rng); /* biases 0 */
+    nn_model_init(m, init, rng); /* biases 0 */
     nn_set_input_grad(m, 0);
     return m;
 }
@@ -149,7 +179,7 @@ static int train_one(nn_results *db, const shared *sh, const task *t, nn_err *er
     json_str(&config, "activation", activation_name(t->act));
     json_str(&config, "output", "softmax");
     json_str(&config, "loss", "categorical_crossentropy");
-    json_str(&config, "init", "glorot_uniform");
+    json_str(&config, "init", init_name(t->init));
     json_str(&config, "bias_init", "zeros");
     json_str(&config, "inputs", "pixels/255");
     json_int(&config, "train_n", sh->train->n);
@@ -171,7 +201,7 @@ static int train_one(nn_results *db, const shared *sh, const task *t, nn_err *er
     nn_rng rng;
     rng_seed(&rng, (uint64_t)t->seed);
     nn_rng init_rng = rng_split(&rng, 1), order_rng = rng_split(&rng, 2);
-    nn_model *m = build_model(t->depth, t->act, &init_rng, err);
+    nn_model *m = build_model(t->depth, t->act, t->init, &init_rng, err);
     nn_optim *opt = m ? nn_sgd_new(m, (nn_sgd_config){0}, err) : NULL; /* plain SGD */
     nn_batches train_b = {0}, test_b = {0}, probe = {0}, units_b = {0};
     float *ones = malloc(sizeof(float) * EVAL_BATCH * UNITS);
@@ -238,8 +268,9 @@ int main(int argc, char **argv) {
     int exit_code = cli_start(
         argc, argv,
         "Trains MNIST perceptrons with 5, 20 and 40 hidden layers of 32 units, each with ReLU, "
-        "tanh, sigmoid and LeCun's scaled tanh, for several seeds, and logs learning curves "
-        "and per-layer gradient statistics into the results database. Runs are trained "
+        "tanh, sigmoid and LeCun's scaled tanh (Glorot-uniform weights), and the fixes: ReLU "
+        "with He's and tanh with LeCun's initialisation, for several seeds, and logs learning "
+        "curves and per-layer gradient statistics into the results database. Runs are trained "
         "--threads at a time, one thread each.",
         stdout, stderr, &cli);
     if (exit_code >= 0) return exit_code;
@@ -255,7 +286,7 @@ int main(int argc, char **argv) {
     }
     int rc = 1;
     /* Deepest networks first: they take longest, so the threads finish together. */
-    int n_tasks = N_DEPTHS * N_ACTS * cfg->seeds;
+    int n_tasks = N_DEPTHS * N_NETWORKS * cfg->seeds;
     task *tasks = calloc((size_t)n_tasks, sizeof *tasks);
     if (!tasks) {
         fprintf(stderr, "%s: out of memory\n", CHAPTER);
@@ -264,10 +295,14 @@ int main(int argc, char **argv) {
     int k = 0;
     for (int d = N_DEPTHS - 1; d >= 0; d--)
         for (int s = 0; s < cfg->seeds; s++)
-            for (int a = 0; a < N_ACTS; a++, k++) {
-                tasks[k] = (task){DEPTHS[d], ACTIVATIONS[a], cli.seed + s, ""};
-                snprintf(tasks[k].experiment, sizeof tasks[k].experiment, "depth%d-%s",
-                         DEPTHS[d], activation_name(ACTIVATIONS[a]));
+            for (int a = 0; a < N_NETWORKS; a++, k++) {
+                const network *net = &NETWORKS[a];
+                tasks[k] = (task){DEPTHS[d], net->act, net->init, cli.seed + s, ""};
+                int n = snprintf(tasks[k].experiment, sizeof tasks[k].experiment, "depth%d-%s",
+                                 DEPTHS[d], activation_name(net->act));
+                if (net->init != NN_INIT_GLOROT_UNIFORM)
+                    snprintf(tasks[k].experiment + n, sizeof tasks[k].experiment - n, "-%s",
+                             init_name(net->init));
             }
 
     shared sh = {&cli, cfg, &in.train, &in.test};
