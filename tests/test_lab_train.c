@@ -406,3 +406,45 @@ Test(train_loop, a_source_of_its_own_sets_the_schedule_length) {
                        "the schedule spans the source's 100 steps, not 2 x 13");
     fixture_close(&f);
 }
+
+/* measure_epoch runs once per epoch, before after_epoch, with no transaction open (slow
+ * measurements must not hold the database's write lock). */
+typedef struct order_log {
+    sqlite3 *h;
+    int calls[8];
+    int n, outside_transaction;
+} order_log;
+
+static int note_measure(void *ctx, nn_model *m, int epoch, nn_err *err) {
+    order_log *o = ctx;
+    o->calls[o->n++] = 100 + epoch;
+    o->outside_transaction += sqlite3_get_autocommit(o->h) != 0;
+    return 0;
+}
+
+static int note_log(void *ctx, nn_model *m, int epoch, long step, float lr, nn_err *err) {
+    order_log *o = ctx;
+    o->calls[o->n++] = 200 + epoch;
+    return 0;
+}
+
+Test(train_loop, measure_epoch_runs_before_the_rows_outside_the_transaction) {
+    fixture f;
+    fixture_open(&f, 7);
+    nn_train_config c = toy_config(&f);
+    c.epochs = 2;
+    order_log o = {.h = results_handle(f.db)};
+    c.hook_ctx = &o;
+    c.measure_epoch = note_measure;
+    c.after_epoch = note_log;
+    nn_err err = {{0}};
+    cr_assert_eq(
+        train_classifier(f.db, f.run, f.m, f.opt, train_source_images(&f.src), &c, NULL, &err), 0,
+        "%s", err.msg);
+    cr_assert_eq(o.n, 4);
+    int want[4] = {101, 201, 102, 202};
+    for (int k = 0; k < 4; k++)
+        cr_assert_eq(o.calls[k], want[k], "call %d", k);
+    cr_assert_eq(o.outside_transaction, 2);
+    fixture_close(&f);
+}

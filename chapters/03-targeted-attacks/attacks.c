@@ -3,7 +3,8 @@
  * Every correctly classified test '2' (in file order) is attacked in batches with, for each
  * L-infinity radius of EPS: targeted FGSM and targeted PGD/BIM towards '6', and untargeted
  * FGSM and PGD for comparison; at EPS_CHAPTER also PGD that keeps stepping after success
- * ('pgd-full', for transfer). The first cw_n of them also get the Carlini-Wagner L2 attack.
+ * ('pgd-full', for transfer). Every one of them (or the first cw_n, where a profile says so)
+ * also gets the Carlini-Wagner L2 attack, so its L2 is compared with PGD's on the same images.
  * Each adversarial is measured on the attacked model (run 'attacks') and, for the targeted
  * methods, on the independently trained second model (run 'transfer'). The first ten give
  * the 10 x 3 grids. */
@@ -172,6 +173,49 @@ static int log_delta_stats(nn_results *db, int64_t run, const char *method, cons
     return results_log_metric(db, run, name, (double)s->samples, err);
 }
 
+int ch_robust_accuracy(nn_model *m, const nn_images *test, int n_images, int steps, uint64_t seed,
+                       double *accuracy, nn_err *err) {
+    float *x = malloc(sizeof(float) * ATTACK_BATCH * PIXELS),
+          *adv = malloc(sizeof(float) * ATTACK_BATCH * PIXELS);
+    int rc = -1;
+    if (!x || !adv) {
+        nn_fail(err, "robustness: out of memory");
+        goto done;
+    }
+    ch_freeze_all(m, 1);
+    nn_rng rng;
+    rng_seed(&rng, seed + 7);
+    nn_pgd_config robust = {.eps = EPS_CHAPTER,
+                            .alpha = 2.5f * EPS_CHAPTER / steps,
+                            .steps = steps,
+                            .random_start = 1,
+                            .early_stop = 1};
+    int n_all = n_images < test->n ? n_images : test->n;
+    long correct = 0;
+    int index[ATTACK_BATCH];
+    uint8_t y[ATTACK_BATCH];
+    nn_attack_outcome o[ATTACK_BATCH];
+    for (int first = 0; first < n_all; first += ATTACK_BATCH) {
+        int n = n_all - first < ATTACK_BATCH ? n_all - first : ATTACK_BATCH;
+        for (int k = 0; k < n; k++)
+            index[k] = first + k;
+        ch_gather(test, index, n, x, y);
+        if (attack_pgd_untargeted(m, x, y, n, &robust, &rng, adv, NULL, err) ||
+            attack_measure(m, x, adv, y, n, o, err))
+            goto done;
+        for (int k = 0; k < n; k++)
+            correct += o[k].success; /* "success": still the label */
+    }
+    *accuracy = n_all ? (double)correct / n_all : 0;
+    rc = 0;
+done:
+    ch_freeze_all(m, 0);
+    nn_set_input_grad(m, 0);
+    free(x);
+    free(adv);
+    return rc;
+}
+
 int ch_log_robustness(nn_results *db, int64_t run, nn_model *m, const ch_attack_config *cfg,
                       const nn_images *test, const int *twos, int n_twos, uint64_t seed,
                       nn_err *err) {
@@ -180,38 +224,19 @@ int ch_log_robustness(nn_results *db, int64_t run, nn_model *m, const ch_attack_
     if (batches_init(&eb, test, ATTACK_BATCH, err)) return -1;
     int rc = experiment_evaluate(m, &eb, &clean, NULL, err);
     batches_free(&eb);
-    if (rc) return -1;
+    double robust;
+    if (rc || ch_robust_accuracy(m, test, cfg->robust_n, cfg->robust_steps, seed, &robust, err))
+        return -1;
     float *x = malloc(sizeof(float) * ATTACK_BATCH * PIXELS),
           *adv = malloc(sizeof(float) * ATTACK_BATCH * PIXELS);
-    int *index = malloc(sizeof(int) * ATTACK_BATCH);
-    if (!x || !adv || !index) {
+    if (!x || !adv) {
         rc = nn_fail(err, "robustness: out of memory");
         goto done;
     }
     ch_freeze_all(m, 1);
-    nn_rng rng;
-    rng_seed(&rng, seed + 7);
-    nn_pgd_config robust = {.eps = EPS_CHAPTER,
-                            .alpha = 2.5f * EPS_CHAPTER / cfg->robust_steps,
-                            .steps = cfg->robust_steps,
-                            .random_start = 1,
-                            .early_stop = 1};
-    int robust_n = cfg->robust_n < test->n ? cfg->robust_n : test->n;
-    long robust_correct = 0;
-    uint8_t y[ATTACK_BATCH], six[ATTACK_BATCH];
+    uint8_t six[ATTACK_BATCH];
     nn_attack_outcome o[ATTACK_BATCH];
     memset(six, TARGET_CLASS, sizeof six);
-    for (int first = 0; first < robust_n; first += ATTACK_BATCH) {
-        int n = robust_n - first < ATTACK_BATCH ? robust_n - first : ATTACK_BATCH;
-        for (int k = 0; k < n; k++)
-            index[k] = first + k;
-        ch_gather(test, index, n, x, y);
-        if ((rc = attack_pgd_untargeted(m, x, y, n, &robust, &rng, adv, NULL, err)) ||
-            (rc = attack_measure(m, x, adv, y, n, o, err)))
-            goto done;
-        for (int k = 0; k < n; k++)
-            robust_correct += o[k].success; /* "success" here: still the true label */
-    }
     nn_pgd_config targeted = {.eps = EPS_CHAPTER,
                               .alpha = 2.5f * EPS_CHAPTER / cfg->pgd_steps,
                               .steps = cfg->pgd_steps,
@@ -227,19 +252,18 @@ int ch_log_robustness(nn_results *db, int64_t run, nn_model *m, const ch_attack_
         for (int k = 0; k < n; k++)
             t_success += o[k].success;
     }
-    ch_freeze_all(m, 0);
+    int robust_n = cfg->robust_n < test->n ? cfg->robust_n : test->n;
     if ((rc = results_log_metric(db, run, "clean_accuracy", clean.accuracy, err)) ||
-        (rc = results_log_metric(db, run, "robust_accuracy", (double)robust_correct / robust_n,
-                                 err)) ||
+        (rc = results_log_metric(db, run, "robust_accuracy", robust, err)) ||
         (rc = results_log_metric(db, run, "robust_n", robust_n, err)) ||
         (rc = results_log_metric(db, run, "robust_steps", cfg->robust_steps, err)) ||
         (rc = results_log_metric(db, run, "targeted_success", (double)t_success / t_n, err)) ||
         (rc = results_log_metric(db, run, "targeted_n", t_n, err)))
         goto done;
 done:
+    ch_freeze_all(m, 0);
     free(x);
     free(adv);
-    free(index);
     return rc ? -1 : 0;
 }
 
@@ -350,8 +374,8 @@ static int attack_batch(row_buffer *db, int64_t run, int64_t run_b, const ch_att
                            0, at_chapter_eps ? s->untargeted_hist : NULL, err))
             return -1;
     }
-    /* Carlini-Wagner on the first cw_n selected 2s only: it is the slow one. */
-    int n_cw = cfg->cw_n - first < n ? cfg->cw_n - first : n;
+    /* Carlini-Wagner on every selected 2 (cw_n 0), or on the first cw_n only. */
+    int n_cw = cfg->cw_n == 0 || cfg->cw_n - first >= n ? n : cfg->cw_n - first;
     if (n_cw > 0) {
         nn_cw_config cw = {.c_initial = 1,
                            .search_steps = cfg->cw_search,
@@ -434,7 +458,7 @@ int ch_run_attacks(nn_results *db, const nn_cli *cli, const ch_attack_config *cf
     ch_freeze_all(b, 0);
 
     int rows = n_twos < GRID_ROWS ? n_twos : GRID_ROWS;
-    int cw_n = n_twos < cfg->cw_n ? n_twos : cfg->cw_n;
+    int cw_n = cfg->cw_n == 0 || n_twos < cfg->cw_n ? n_twos : cfg->cw_n;
     int cw_rows = cw_n < GRID_ROWS ? cw_n : GRID_ROWS;
     float cw_range = adv_max_abs_delta(s.grid_x, s.grid_cw, (long)cw_rows * PIXELS);
     cw_range = ceilf(cw_range * 100) / 100; /* a round number for the caption */

@@ -31,6 +31,12 @@ int ch_run_attacks(nn_results *db, const nn_cli *cli, const ch_attack_config *cf
                    nn_model *b, const nn_images *test, const int *twos, int n_twos,
                    int count_twos_all, nn_err *err);
 
+/* Accuracy of m under untargeted PGD at EPS_CHAPTER (steps of 2.5 eps / steps, a random start
+ * drawn from seed, early stop) on the first n test images. Leaves m unfrozen, input gradient
+ * off (ready to train). */
+int ch_robust_accuracy(nn_model *m, const nn_images *test, int n, int steps, uint64_t seed,
+                       double *accuracy, nn_err *err);
+
 /* Robustness of a model: clean accuracy on the test subset, accuracy under untargeted PGD
  * at EPS_CHAPTER on its first robust_n images, and the success rate of targeted 2->6 PGD at
  * EPS_CHAPTER on the first targeted_eval_n selected 2s, logged as metrics of run. */

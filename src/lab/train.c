@@ -175,6 +175,7 @@ int train_classifier(nn_results *db, int64_t run, nn_model *m, nn_optim *opt,
         if (c->test)
             fprintf(stderr, "  %s epoch %d: train loss %.4f, test accuracy %.2f%%\n",
                     c->label ? c->label : "training", epoch, r.train_loss, 100 * test.accuracy);
+        if (c->measure_epoch && c->measure_epoch(c->hook_ctx, m, epoch, err)) return -1;
         if (results_transaction_begin(db, err)) return -1;
         if (log_span(db, run, "train", epoch, step, &ep, lr, seconds, err) ||
             (c->test && results_log_epoch(db, run,
