@@ -64,3 +64,22 @@ Test(cli, usage_errors_are_one_clear_line) {
     char *threads[] = {"prog", "--db", "x", "--threads", "0", NULL};
     expect_error(5, threads, "--threads");
 }
+
+/* What a main gets from cli_start: go on (-1), exit 0 after --help, exit 2 after a usage
+ * error printed as one line to the error stream. */
+Test(cli, start_gives_mains_their_exit_codes) {
+    nn_cli o;
+    char out[512] = "", errs[512] = "";
+    FILE *fo = fmemopen(out, sizeof out, "w"), *fe = fmemopen(errs, sizeof errs, "w");
+    char *ok[] = {"prog", "--db", "x", NULL};
+    cr_assert_eq(cli_start(3, ok, "A test program.", fo, fe, &o), -1);
+    char *help[] = {"prog", "--help", NULL};
+    cr_assert_eq(cli_start(2, help, "A test program.", fo, fe, &o), 0);
+    char *bad[] = {"prog", "--db", "x", "--seed", "no", NULL};
+    cr_assert_eq(cli_start(5, bad, "A test program.", fo, fe, &o), 2);
+    fclose(fo);
+    fclose(fe);
+    cr_assert(strstr(out, "A test program.") != NULL, "help printed: %s", out);
+    cr_assert(strstr(errs, "--seed wants") != NULL, "error printed: %s", errs);
+    cr_assert_eq(strchr(errs, '\n'), errs + strlen(errs) - 1, "one line: %s", errs);
+}

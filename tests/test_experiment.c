@@ -125,6 +125,49 @@ Test(experiment, probing_gradients_leaves_parameters_alone_and_logs_every_layer)
     cr_assert_eq(system(cmd), 0);
 }
 
+/* A diverged network's gradients are NaN or infinite. The database cannot hold NaN as a
+ * statistic (it reads back as NULL, and the columns are NOT NULL), so every non-finite
+ * value is logged as +infinity and the run goes on: a diverged run shows as such. */
+Test(experiment, non_finite_gradient_statistics_are_logged_as_infinity) {
+    char path[] = "/tmp/nnlab-exp-XXXXXX";
+    cr_assert_not_null(mkdtemp(path));
+    char dbpath[64];
+    snprintf(dbpath, sizeof dbpath, "%s/r.sqlite", path);
+    nn_err err;
+    nn_results *db = results_open(dbpath, &err);
+    cr_assert_not_null(db, "%s", err.msg);
+    int64_t run = results_begin_run(db, &(nn_run_info){"c", "e", "smoke", "{}", 0}, &err);
+    nn_model *m = nn_model_new(1, 1, 1, NULL);
+    nn_add_dense(m, 3);
+    nn_add_activation(m, NN_TANH);
+    nn_add_dense(m, 2);
+    cr_assert_eq(nn_model_build(m, 4, NULL), 0);
+    nn_rng r;
+    rng_seed(&r, 1);
+    nn_model_init(m, NN_INIT_GLOROT_UNIFORM, &r);
+    size_t len;
+    nn_layer_weights(m, 2, &len)[0] = NAN; /* the output layer: NaN logits, NaN gradients */
+    float x[2] = {0.5f, -0.25f};
+    uint8_t y[2] = {0, 1};
+    cr_assert_eq(experiment_probe_gradients(m, x, y, 2, NULL, &err), 0, "%s", err.msg);
+    cr_assert_eq(experiment_log_grad_stats(db, run, m, 1, 7, &err), 0, "%s", err.msg);
+    sqlite3_stmt *st;
+    sqlite3_prepare_v2(results_handle(db),
+                       "SELECT count(*), sum(max_abs IS NULL OR l2 IS NULL), "
+                       "sum(max_abs > 1e308 OR l2 > 1e308) FROM grad_stats",
+                       -1, &st, NULL);
+    cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+    cr_assert_eq(sqlite3_column_int(st, 0), 5, "2 weight rows and 3 activation rows");
+    cr_assert_eq(sqlite3_column_int(st, 1), 0, "nothing stored as NULL");
+    cr_assert_gt(sqlite3_column_int(st, 2), 0, "the NaN statistics became +infinity");
+    sqlite3_finalize(st);
+    nn_model_free(m);
+    results_close(db);
+    char cmd[96];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", path);
+    cr_assert_eq(system(cmd), 0);
+}
+
 Test(experiment, end_run_marks_done_or_failed_with_the_reason) {
     char path[] = "/tmp/nnlab-exp-XXXXXX";
     cr_assert_not_null(mkdtemp(path));
@@ -172,4 +215,22 @@ Test(experiment, load_mnist_takes_the_first_images_of_each_split) {
     images_free(&test);
     cr_assert_eq(experiment_load_mnist("/nonexistent", 1, 1, &train, &test, &err), -1);
     cr_assert(strstr(err.msg, "/nonexistent") != NULL, "%s", err.msg);
+}
+
+/* A missing dataset fails before a database is made: no empty results file is left behind
+ * for a run that never started. */
+Test(experiment, open_fails_on_missing_data_before_making_a_database) {
+    char path[] = "/tmp/nnlab-exp-XXXXXX";
+    cr_assert_not_null(mkdtemp(path));
+    char dbpath[64];
+    snprintf(dbpath, sizeof dbpath, "%s/r.sqlite", path);
+    nn_cli cli = {.db = dbpath, .data_dir = "/nonexistent", .profile = "smoke"};
+    nn_mnist_inputs in;
+    nn_err err = {{0}};
+    cr_assert_eq(experiment_open(&cli, 10, 10, &in, &err), -1);
+    cr_assert(strstr(err.msg, "/nonexistent") != NULL, "%s", err.msg);
+    cr_assert_null(in.db);
+    cr_assert_neq(access(dbpath, F_OK), 0, "no database was made");
+    experiment_close(&in); /* safe after a failure */
+    cr_assert_eq(rmdir(path), 0);
 }

@@ -73,6 +73,26 @@ Test(init, he_normal_std) {
     nn_model_free(m);
 }
 
+/* Each layer by its own fan-in: 1/500 for the first, 1/400 for the second. */
+Test(init, lecun_normal_std_per_layer) {
+    nn_model *m = mlp(500, 400, 10);
+    nn_rng rng;
+    rng_seed(&rng, 3);
+    nn_model_init(m, NN_INIT_LECUN_NORMAL, &rng);
+    const int fan_in[2] = {500, 400};
+    for (int k = 0; k < 2; k++) {
+        size_t len;
+        float *w = nn_layer_weights(m, 2 * k, &len);
+        double mean, var, mx;
+        moments(w, len, &mean, &var, &mx);
+        const double std = sqrt(1.0 / fan_in[k]);
+        cr_assert(fabs(mean) < 0.02 * std, "layer %d mean %g", k, mean);
+        cr_assert(fabs(sqrt(var) / std - 1) < 0.02, "layer %d std %g want %g", k, sqrt(var), std);
+        if (k == 0) cr_assert(mx > 4 * std, "max %g: looks truncated (200k draws)", mx);
+    }
+    nn_model_free(m);
+}
+
 Test(init, same_seed_same_weights_different_seed_different) {
     nn_model *a = mlp(20, 10, 3), *b = mlp(20, 10, 3);
     nn_rng r1, r2;

@@ -317,3 +317,134 @@ Test(train_loop, a_failing_epoch_hook_stops_training_and_rolls_back_that_epoch) 
     cr_assert_eq(count(&f, "SELECT count(*) FROM metrics"), 0);
     fixture_close(&f);
 }
+
+/* Every step's loss and batch size, recorded by the after_step hook. */
+typedef struct step_log {
+    double loss[64];
+} step_log;
+
+static int record_step(void *ctx, nn_model *m, long step, float loss, nn_err *err) {
+    step_log *s = ctx;
+    if (step > 64) return nn_fail(err, "more steps than the test expects");
+    s->loss[step - 1] = loss;
+    return 0;
+}
+
+/* 13 batches an epoch (12 of 16, one of 8) and a window of 10: the window that ends at step
+ * 20 holds steps 11..20, three from the end of epoch 1 (the last a batch of 8) and seven
+ * from epoch 2. Its row must be their sample-weighted mean loss. */
+Test(train_loop, a_window_runs_on_across_the_end_of_an_epoch) {
+    fixture f;
+    fixture_open(&f, 4);
+    nn_train_config c = toy_config(&f);
+    c.epochs = 2;
+    c.window = 10;
+    step_log log = {{0}};
+    c.hook_ctx = &log;
+    c.after_step = record_step;
+    nn_err err = {{0}};
+    cr_assert_eq(
+        train_classifier(f.db, f.run, f.m, f.opt, train_source_images(&f.src), &c, NULL, &err), 0,
+        "%s", err.msg);
+    double sum = 0, seen = 0;
+    for (int s = 11; s <= 20; s++) {
+        int n = s == 13 ? 8 : 16;
+        sum += (float)log.loss[s - 1] * (double)n; /* as the loop sums: float loss times n */
+        seen += n;
+    }
+    cr_assert_eq(count(&f, "SELECT count(*) FROM epochs WHERE split = 'train_window'"), 2);
+    cr_assert_eq(count(&f, "SELECT epoch FROM epochs WHERE split = 'train_window' AND step = 20"),
+                 2);
+    cr_assert_float_eq(
+        value(&f, "SELECT loss FROM epochs WHERE split = 'train_window' AND step = 20"), sum / seen,
+        1e-12);
+    fixture_close(&f);
+}
+
+/* A source of its own: the toy images in batches of 4 (the model takes 16), clean. It says
+ * how many steps an epoch has, so a cosine schedule reaches its end at the last step. */
+typedef struct small_source {
+    const nn_images *set;
+    int next_i;
+    float x[4 * 16];
+    uint8_t y[4];
+} small_source;
+
+static void small_begin(void *ctx, int epoch) {
+    ((small_source *)ctx)->next_i = 0;
+}
+
+static int small_next(void *ctx, const float **x, const uint8_t **y, nn_err *err) {
+    small_source *s = ctx;
+    int n = s->set->n - s->next_i < 4 ? s->set->n - s->next_i : 4;
+    if (n <= 0) return 0;
+    images_to_float(s->set, (size_t)s->next_i, (size_t)n, s->x);
+    memcpy(s->y, s->set->labels + s->next_i, (size_t)n);
+    s->next_i += n;
+    *x = s->x, *y = s->y;
+    return n;
+}
+
+Test(train_loop, a_source_of_its_own_sets_the_schedule_length) {
+    fixture f;
+    fixture_open(&f, 6);
+    nn_train_config c = toy_config(&f);
+    c.epochs = 2;
+    c.window = 0;
+    small_source s = {.set = &f.train};
+    nn_batch_source src = {.ctx = &s,
+                           .samples_per_epoch = f.train.n,
+                           .steps_per_epoch = 50,
+                           .begin_epoch = small_begin,
+                           .next = small_next};
+    nn_train_result r;
+    nn_err err = {{0}};
+    cr_assert_eq(train_classifier(f.db, f.run, f.m, f.opt, src, &c, &r, &err), 0, "%s", err.msg);
+    cr_assert_eq(r.steps, 100, "200 samples in batches of 4, twice");
+    cr_assert_float_eq(value(&f, "SELECT lr FROM epochs WHERE split = 'train' AND epoch = 2"),
+                       nn_lr_cosine(0.2f, 0.01f, 99, 100), 1e-9,
+                       "the schedule spans the source's 100 steps, not 2 x 13");
+    fixture_close(&f);
+}
+
+/* measure_epoch runs once per epoch, before after_epoch, with no transaction open (slow
+ * measurements must not hold the database's write lock). */
+typedef struct order_log {
+    sqlite3 *h;
+    int calls[8];
+    int n, outside_transaction;
+} order_log;
+
+static int note_measure(void *ctx, nn_model *m, int epoch, nn_err *err) {
+    order_log *o = ctx;
+    o->calls[o->n++] = 100 + epoch;
+    o->outside_transaction += sqlite3_get_autocommit(o->h) != 0;
+    return 0;
+}
+
+static int note_log(void *ctx, nn_model *m, int epoch, long step, float lr, nn_err *err) {
+    order_log *o = ctx;
+    o->calls[o->n++] = 200 + epoch;
+    return 0;
+}
+
+Test(train_loop, measure_epoch_runs_before_the_rows_outside_the_transaction) {
+    fixture f;
+    fixture_open(&f, 7);
+    nn_train_config c = toy_config(&f);
+    c.epochs = 2;
+    order_log o = {.h = results_handle(f.db)};
+    c.hook_ctx = &o;
+    c.measure_epoch = note_measure;
+    c.after_epoch = note_log;
+    nn_err err = {{0}};
+    cr_assert_eq(
+        train_classifier(f.db, f.run, f.m, f.opt, train_source_images(&f.src), &c, NULL, &err), 0,
+        "%s", err.msg);
+    cr_assert_eq(o.n, 4);
+    int want[4] = {101, 201, 102, 202};
+    for (int k = 0; k < 4; k++)
+        cr_assert_eq(o.calls[k], want[k], "call %d", k);
+    cr_assert_eq(o.outside_transaction, 2);
+    fixture_close(&f);
+}

@@ -108,31 +108,25 @@ done:
 
 int main(int argc, char **argv) {
     nn_cli cli;
+    int exit_code =
+        cli_start(argc, argv,
+                  "Trains the introduction's MNIST baselines (logistic regression and a "
+                  "one-hidden-layer MLP) and logs every epoch into the results database.",
+                  stdout, stderr, &cli);
+    if (exit_code >= 0) return exit_code;
     nn_err err = {{0}};
-    int parsed = cli_parse(argc, argv,
-                           "Trains the introduction's MNIST baselines (logistic regression and a "
-                           "one-hidden-layer MLP) and logs every epoch into the results database.",
-                           stdout, &cli, &err);
-    if (parsed) {
-        if (parsed < 0) fprintf(stderr, "%s\n", err.msg);
-        return parsed < 0 ? 2 : 0;
-    }
     const profile_config *cfg = cli.smoke ? &SMOKE : &FULL;
 
-    nn_images train = {0}, test = {0};
-    nn_results *db = NULL;
+    nn_mnist_inputs in;
     int rc = 1;
-    if (experiment_load_mnist(cli.data_dir, cfg->train_n, cfg->test_n, &train, &test, &err))
-        goto out;
-    if (!(db = results_open(cli.db, &err))) goto out;
+    if (experiment_open(&cli, cfg->train_n, cfg->test_n, &in, &err)) goto out;
     for (int s = 0; s < cfg->seeds; s++)
         for (size_t k = 0; k < sizeof MODELS / sizeof MODELS[0]; k++)
-            if (train_one(db, &cli, cfg, &MODELS[k], cli.seed + s, &train, &test, &err)) goto out;
+            if (train_one(in.db, &cli, cfg, &MODELS[k], cli.seed + s, &in.train, &in.test, &err))
+                goto out;
     rc = 0;
 out:
     if (rc) fprintf(stderr, "%s: %s\n", CHAPTER, err.msg);
-    results_close(db);
-    images_free(&train);
-    images_free(&test);
+    experiment_close(&in);
     return rc;
 }

@@ -1,5 +1,5 @@
 # Learning curves of the fixes: each model's accuracy per epoch on the test set it was made
-# for (t1 .. t4), one seed, and the all-variants model on each variant (dashed).
+# for (t1 .. t4), mean over the seeds, and the all-variants model on each variant (dashed).
 # Set by the Makefile: terminal, output, and `db` (the results database).
 
 curve(exp, split) = sprintf("< sqlite3 -readonly -separator ' ' '%s' \"\

@@ -3,7 +3,8 @@
  * Every correctly classified test '2' (in file order) is attacked in batches with, for each
  * L-infinity radius of EPS: targeted FGSM and targeted PGD/BIM towards '6', and untargeted
  * FGSM and PGD for comparison; at EPS_CHAPTER also PGD that keeps stepping after success
- * ('pgd-full', for transfer). The first cw_n of them also get the Carlini-Wagner L2 attack.
+ * ('pgd-full', for transfer). Every one of them (or the first cw_n, where a profile says so)
+ * also gets the Carlini-Wagner L2 attack, so its L2 is compared with PGD's on the same images.
  * Each adversarial is measured on the attacked model (run 'attacks') and, for the targeted
  * methods, on the independently trained second model (run 'transfer'). The first ten give
  * the 10 x 3 grids. */
@@ -17,8 +18,9 @@
 #include "attack/adversarial_grid.h"
 #include "attack/attack.h"
 #include "attack/attack_untargeted.h"
-#include "chapter.h"
+#include "attacks.h"
 #include "base/clock.h"
+#include "lab/config_json.h"
 #include "lab/experiment.h"
 #include "nn/metrics.h"
 #include "base/progress.h"
@@ -26,6 +28,7 @@
 
 #define INK 0.5f /* a pixel of the original at least this bright is on the stroke */
 #define PIXELS 784
+#define GRID_ROWS 10 /* examples in the 10 x 3 grids */
 
 static const adv_grid_style GRID_STYLE = {.scale = 3, .pad = 4};
 
@@ -33,30 +36,6 @@ static const adv_grid_style GRID_STYLE = {.scale = 3, .pad = 4};
  * write eps = 0.1; NAN stays NAN (stored as NULL). */
 static double round_eps(float eps) {
     return isnan(eps) ? NAN : round((double)eps * 1e4) / 1e4;
-}
-
-int ch_select_twos(nn_model *m, const nn_images *test, int **index, int *count, int *count_twos,
-                   nn_err *err) {
-    nn_batches b;
-    if (batches_init(&b, test, ATTACK_BATCH, err)) return -1;
-    int *idx = malloc(sizeof(int) * test->n);
-    if (!idx) {
-        batches_free(&b);
-        return nn_fail(err, "select: out of memory");
-    }
-    int n, found = 0, twos = 0;
-    batches_rewind(&b);
-    while ((n = batches_next(&b)) > 0) {
-        const float *z = nn_forward(m, b.x, n, 0);
-        for (int k = 0; k < n; k++) {
-            if (b.y[k] != SOURCE_CLASS) continue;
-            twos++;
-            if (nn_argmax(z + k * 10, 10) == SOURCE_CLASS) idx[found++] = b.order[b.first + k];
-        }
-    }
-    batches_free(&b);
-    *index = idx, *count = found, *count_twos = twos;
-    return 0;
 }
 
 /* Attack rows wait here while a batch is attacked and are written afterwards in one short
@@ -194,7 +173,50 @@ static int log_delta_stats(nn_results *db, int64_t run, const char *method, cons
     return results_log_metric(db, run, name, (double)s->samples, err);
 }
 
-int ch_log_robustness(nn_results *db, int64_t run, nn_model *m, const profile_config *cfg,
+int ch_robust_accuracy(nn_model *m, const nn_images *test, int n_images, int steps, uint64_t seed,
+                       double *accuracy, nn_err *err) {
+    float *x = malloc(sizeof(float) * ATTACK_BATCH * PIXELS),
+          *adv = malloc(sizeof(float) * ATTACK_BATCH * PIXELS);
+    int rc = -1;
+    if (!x || !adv) {
+        nn_fail(err, "robustness: out of memory");
+        goto done;
+    }
+    ch_freeze_all(m, 1);
+    nn_rng rng;
+    rng_seed(&rng, seed + 7);
+    nn_pgd_config robust = {.eps = EPS_CHAPTER,
+                            .alpha = 2.5f * EPS_CHAPTER / steps,
+                            .steps = steps,
+                            .random_start = 1,
+                            .early_stop = 1};
+    int n_all = n_images < test->n ? n_images : test->n;
+    long correct = 0;
+    int index[ATTACK_BATCH];
+    uint8_t y[ATTACK_BATCH];
+    nn_attack_outcome o[ATTACK_BATCH];
+    for (int first = 0; first < n_all; first += ATTACK_BATCH) {
+        int n = n_all - first < ATTACK_BATCH ? n_all - first : ATTACK_BATCH;
+        for (int k = 0; k < n; k++)
+            index[k] = first + k;
+        ch_gather(test, index, n, x, y);
+        if (attack_pgd_untargeted(m, x, y, n, &robust, &rng, adv, NULL, err) ||
+            attack_measure(m, x, adv, y, n, o, err))
+            goto done;
+        for (int k = 0; k < n; k++)
+            correct += o[k].success; /* "success": still the label */
+    }
+    *accuracy = n_all ? (double)correct / n_all : 0;
+    rc = 0;
+done:
+    ch_freeze_all(m, 0);
+    nn_set_input_grad(m, 0);
+    free(x);
+    free(adv);
+    return rc;
+}
+
+int ch_log_robustness(nn_results *db, int64_t run, nn_model *m, const ch_attack_config *cfg,
                       const nn_images *test, const int *twos, int n_twos, uint64_t seed,
                       nn_err *err) {
     nn_batches eb;
@@ -202,38 +224,19 @@ int ch_log_robustness(nn_results *db, int64_t run, nn_model *m, const profile_co
     if (batches_init(&eb, test, ATTACK_BATCH, err)) return -1;
     int rc = experiment_evaluate(m, &eb, &clean, NULL, err);
     batches_free(&eb);
-    if (rc) return -1;
+    double robust;
+    if (rc || ch_robust_accuracy(m, test, cfg->robust_n, cfg->robust_steps, seed, &robust, err))
+        return -1;
     float *x = malloc(sizeof(float) * ATTACK_BATCH * PIXELS),
           *adv = malloc(sizeof(float) * ATTACK_BATCH * PIXELS);
-    int *index = malloc(sizeof(int) * ATTACK_BATCH);
-    if (!x || !adv || !index) {
+    if (!x || !adv) {
         rc = nn_fail(err, "robustness: out of memory");
         goto done;
     }
     ch_freeze_all(m, 1);
-    nn_rng rng;
-    rng_seed(&rng, seed + 7);
-    nn_pgd_config robust = {.eps = EPS_CHAPTER,
-                            .alpha = 2.5f * EPS_CHAPTER / cfg->robust_steps,
-                            .steps = cfg->robust_steps,
-                            .random_start = 1,
-                            .early_stop = 1};
-    int robust_n = cfg->robust_n < test->n ? cfg->robust_n : test->n;
-    long robust_correct = 0;
-    uint8_t y[ATTACK_BATCH], six[ATTACK_BATCH];
+    uint8_t six[ATTACK_BATCH];
     nn_attack_outcome o[ATTACK_BATCH];
     memset(six, TARGET_CLASS, sizeof six);
-    for (int first = 0; first < robust_n; first += ATTACK_BATCH) {
-        int n = robust_n - first < ATTACK_BATCH ? robust_n - first : ATTACK_BATCH;
-        for (int k = 0; k < n; k++)
-            index[k] = first + k;
-        ch_gather(test, index, n, x, y);
-        if ((rc = attack_pgd_untargeted(m, x, y, n, &robust, &rng, adv, NULL, err)) ||
-            (rc = attack_measure(m, x, adv, y, n, o, err)))
-            goto done;
-        for (int k = 0; k < n; k++)
-            robust_correct += o[k].success; /* "success" here: still the true label */
-    }
     nn_pgd_config targeted = {.eps = EPS_CHAPTER,
                               .alpha = 2.5f * EPS_CHAPTER / cfg->pgd_steps,
                               .steps = cfg->pgd_steps,
@@ -249,19 +252,18 @@ int ch_log_robustness(nn_results *db, int64_t run, nn_model *m, const profile_co
         for (int k = 0; k < n; k++)
             t_success += o[k].success;
     }
-    ch_freeze_all(m, 0);
+    int robust_n = cfg->robust_n < test->n ? cfg->robust_n : test->n;
     if ((rc = results_log_metric(db, run, "clean_accuracy", clean.accuracy, err)) ||
-        (rc = results_log_metric(db, run, "robust_accuracy", (double)robust_correct / robust_n,
-                                 err)) ||
+        (rc = results_log_metric(db, run, "robust_accuracy", robust, err)) ||
         (rc = results_log_metric(db, run, "robust_n", robust_n, err)) ||
         (rc = results_log_metric(db, run, "robust_steps", cfg->robust_steps, err)) ||
         (rc = results_log_metric(db, run, "targeted_success", (double)t_success / t_n, err)) ||
         (rc = results_log_metric(db, run, "targeted_n", t_n, err)))
         goto done;
 done:
+    ch_freeze_all(m, 0);
     free(x);
     free(adv);
-    free(index);
     return rc ? -1 : 0;
 }
 
@@ -312,7 +314,7 @@ static void keep_grid_rows(float *grid, const float *adv, int first, int n) {
 }
 
 /* Every attack on one batch of n selected 2s (positions first .. first+n-1 of twos). */
-static int attack_batch(row_buffer *db, int64_t run, int64_t run_b, const profile_config *cfg,
+static int attack_batch(row_buffer *db, int64_t run, int64_t run_b, const ch_attack_config *cfg,
                         nn_model *a, nn_model *b, const int *sample, int first, int n,
                         attack_state *s, nn_err *err) {
     uint8_t six[ATTACK_BATCH], two[ATTACK_BATCH];
@@ -372,8 +374,8 @@ static int attack_batch(row_buffer *db, int64_t run, int64_t run_b, const profil
                            0, at_chapter_eps ? s->untargeted_hist : NULL, err))
             return -1;
     }
-    /* Carlini-Wagner on the first cw_n selected 2s only: it is the slow one. */
-    int n_cw = cfg->cw_n - first < n ? cfg->cw_n - first : n;
+    /* Carlini-Wagner on every selected 2 (cw_n 0), or on the first cw_n only. */
+    int n_cw = cfg->cw_n == 0 || cfg->cw_n - first >= n ? n : cfg->cw_n - first;
     if (n_cw > 0) {
         nn_cw_config cw = {.c_initial = 1,
                            .search_steps = cfg->cw_search,
@@ -394,22 +396,36 @@ static int attack_batch(row_buffer *db, int64_t run, int64_t run_b, const profil
     return 0;
 }
 
-int ch_run_attacks(nn_results *db, const nn_cli *cli, const profile_config *cfg, nn_model *a,
+int ch_run_attacks(nn_results *db, const nn_cli *cli, const ch_attack_config *cfg, nn_model *a,
                    nn_model *b, const nn_images *test, const int *twos, int n_twos,
                    int count_twos_all, nn_err *err) {
-    char config[512];
-    snprintf(config, sizeof config,
-             "{\"model\":\"cnn\",\"source\":%d,\"target\":%d,\"eps\":[0.05,0.1,0.15,0.2,0.25,"
-             "0.3],\"eps_grid\":%g,\"pgd_steps\":%d,\"pgd_alpha\":\"2.5 eps / steps\","
-             "\"cw_n\":%d,\"cw_search\":%d,\"cw_iterations\":%d,\"cw_lr\":%g,\"cw_c\":1,"
-             "\"ink\":%g,\"selection\":\"correctly classified test 2s in file order\"}",
-             SOURCE_CLASS, TARGET_CLASS, (double)EPS_CHAPTER, cfg->pgd_steps, cfg->cw_n,
-             cfg->cw_search, cfg->cw_iterations, (double)cfg->cw_lr, (double)INK);
+    char eps_list[128] = "[";
+    for (int e = 0; e < N_EPS; e++)
+        snprintf(eps_list + strlen(eps_list), sizeof eps_list - strlen(eps_list), "%s%g",
+                 e ? "," : "", round_eps(EPS[e]));
+    strcat(eps_list, "]");
+    nn_json config;
+    json_begin(&config);
+    json_str(&config, "model", "cnn");
+    json_int(&config, "source", SOURCE_CLASS);
+    json_int(&config, "target", TARGET_CLASS);
+    json_raw(&config, "eps", eps_list);
+    json_num(&config, "eps_grid", EPS_CHAPTER);
+    json_int(&config, "pgd_steps", cfg->pgd_steps);
+    json_str(&config, "pgd_alpha", "2.5 eps / steps");
+    json_int(&config, "cw_n", cfg->cw_n);
+    json_int(&config, "cw_search", cfg->cw_search);
+    json_int(&config, "cw_iterations", cfg->cw_iterations);
+    json_num(&config, "cw_lr", cfg->cw_lr);
+    json_int(&config, "cw_c", 1);
+    json_num(&config, "ink", INK);
+    json_str(&config, "selection", "correctly classified test 2s in file order");
+    const char *config_text = json_end(&config);
     int64_t run = results_begin_run(
-        db, &(nn_run_info){CHAPTER, "attacks", cli->profile, config, cli->seed}, err);
+        db, &(nn_run_info){CHAPTER, "attacks", cli->profile, config_text, cli->seed}, err);
     if (run < 0) return -1;
     int64_t run_b = results_begin_run(
-        db, &(nn_run_info){CHAPTER, "transfer", cli->profile, config, cli->seed}, err);
+        db, &(nn_run_info){CHAPTER, "transfer", cli->profile, config_text, cli->seed}, err);
     if (run_b < 0) return experiment_end_run(db, run, -1, err);
     attack_state s;
     /* Per image: 6 radii x (FGSM, PGD on A and B; 2 untargeted), PGD-all-steps and CW on A
@@ -442,7 +458,7 @@ int ch_run_attacks(nn_results *db, const nn_cli *cli, const profile_config *cfg,
     ch_freeze_all(b, 0);
 
     int rows = n_twos < GRID_ROWS ? n_twos : GRID_ROWS;
-    int cw_n = n_twos < cfg->cw_n ? n_twos : cfg->cw_n;
+    int cw_n = cfg->cw_n == 0 || n_twos < cfg->cw_n ? n_twos : cfg->cw_n;
     int cw_rows = cw_n < GRID_ROWS ? cw_n : GRID_ROWS;
     float cw_range = adv_max_abs_delta(s.grid_x, s.grid_cw, (long)cw_rows * PIXELS);
     cw_range = ceilf(cw_range * 100) / 100; /* a round number for the caption */

@@ -20,11 +20,36 @@ static float clamp01(float v) {
     return v < 0 ? 0 : v > 1 ? 1 : v;
 }
 
+/* The direction of one sample's cross-entropy gradient with respect to its logits z, for
+ * label y. The gradient is p - e_y, with p = softmax(z). Computed as written it rounds to
+ * exactly 0 once the model is sure of y (p_y is 1.0f, every other p_j is 0 or denormal),
+ * and a sign attack would then not move the sample at all. But
+ *     p_j = e^{z_j} / S  (j != y),   p_y - 1 = -(sum_{j != y} e^{z_j}) / S,
+ * so multiplying by the positive S e^{-m}, m = max_{j != y} z_j, gives the same direction
+ *     d_j = e^{z_j - m}  (j != y),   d_y = -sum_{j != y} d_j,
+ * whose largest entry is at least 1: nothing cancels, nothing underflows. Each sample gets
+ * its own positive factor (instead of the batch mean's 1/n), which the sign-based attacks
+ * cannot see and which keeps a confident sample's gradient as large as anyone's. */
+static void xent_direction(const float *z, int classes, int y, float *d) {
+    float m = -INFINITY;
+    for (int j = 0; j < classes; j++)
+        if (j != y && z[j] > m) m = z[j];
+    float rest = 0;
+    for (int j = 0; j < classes; j++) {
+        if (j == y) continue;
+        d[j] = expf(z[j] - m);
+        rest += d[j];
+    }
+    d[y] = -rest;
+}
+
 const float *attack_loss_gradient(nn_model *m, const float *x, const uint8_t *labels, int n,
                                   const float **grad) {
     const float *logits = nn_forward(m, x, n, 0);
     float *d = nn_output_grad_buffer(m);
-    softmax_xent(logits, labels, n, nn_output_size(m), d);
+    const int classes = nn_output_size(m);
+    for (int k = 0; k < n; k++)
+        xent_direction(logits + (size_t)k * classes, classes, labels[k], d + (size_t)k * classes);
     nn_backward(m, d, n);
     *grad = nn_input_grad(m);
     return logits;
@@ -197,14 +222,17 @@ int attack_cw_targeted(nn_model *m, const float *x, const uint8_t *target, int n
                 int other;
                 float margin = cw_margin(zk, classes, target[k], &other);
                 memset(dzk, 0, sizeof(float) * classes);
-                if (margin < 0) { /* classified as the target: a candidate */
+                /* A candidate: classified as the target, with the target's logit ahead of
+                 * every other by kappa (the margin the attack was asked for). */
+                if (margin < 0 && margin <= -cfg->kappa) {
                     double l2 = 0;
                     for (int j = 0; j < d; j++) {
                         double diff = s.x_cur[(size_t)k * d + j] - x[(size_t)k * d + j];
                         l2 += diff * diff;
                     }
                     s.round_success[k] = 1;
-                    if (s.first_success[k] == never) s.first_success[k] = iterations_done + it;
+                    /* x_cur is the point after it - 1 updates of this round. */
+                    if (s.first_success[k] == never) s.first_success[k] = iterations_done + it - 1;
                     if (l2 < (double)s.best_l2[k] * s.best_l2[k]) {
                         s.best_l2[k] = (float)sqrt(l2);
                         memcpy(s.best + (size_t)k * d, s.x_cur + (size_t)k * d, sizeof(float) * d);

@@ -20,7 +20,8 @@
  *   attack_cw_targeted    a minimal-perturbation attack in the manner of Carlini & Wagner
  *                         (2017): minimise ||x' - x||^2 + c * max(max_{j != t} z_j - z_t, -kappa)
  *                         over x' = (tanh(w) + 1) / 2 (so x' stays in [0, 1]) with Adam, and a
- *                         binary search per sample for the smallest c that succeeds. Returns
+ *                         binary search per sample for the smallest c that succeeds (a
+ *                         success: the target's logit leads every other by kappa). Returns
  *                         the smallest successful x' found (x itself where none succeeded).
  *
  * attack_measure then gives, per sample, success, L2 and L-infinity norms of x' - x, the
@@ -45,8 +46,9 @@ typedef struct nn_pgd_config {
     int early_stop;   /* stop a sample as soon as it is classified as its target */
 } nn_pgd_config;
 
-/* steps_taken (may be NULL): per sample, the step at which it first reached its target
- * (1-based), or cfg->steps + 1 if it never did. */
+/* steps_taken (may be NULL): per sample, how many steps had been taken when it was first
+ * classified as its target: 0 if it already was, k after the k-th step, or cfg->steps + 1
+ * if it never was. (The same count as attack_untargeted.h and the CW attack below.) */
 int attack_pgd_targeted(nn_model *m, const float *x, const uint8_t *target, int n,
                         const nn_pgd_config *cfg, nn_rng *rng, float *x_adv, int *steps_taken,
                         nn_err *err);
@@ -56,11 +58,14 @@ typedef struct nn_cw_config {
     int search_steps; /* binary-search rounds over c (e.g. 6) */
     int iterations;   /* Adam steps per round (e.g. 200) */
     float lr;         /* Adam learning rate on w (e.g. 0.05) */
-    float kappa;      /* confidence margin (0: just cross the boundary) */
+    float kappa;      /* confidence margin: a success needs z_t >= max_{j != t} z_j + kappa
+                         (0: just cross the boundary) */
 } nn_cw_config;
 
-/* steps_taken (may be NULL): Adam iterations, summed over the search rounds, until the
- * first success; cfg->search_steps * cfg->iterations + 1 if none. */
+/* A point counts as a success when the target's logit leads every other by at least kappa
+ * (and strictly). steps_taken (may be NULL): the Adam updates made, summed over the search
+ * rounds (each round starts again from x), before the first success was seen: 0 if x itself
+ * is one; cfg->search_steps * cfg->iterations + 1 if there was none. */
 int attack_cw_targeted(nn_model *m, const float *x, const uint8_t *target, int n,
                        const nn_cw_config *cfg, float *x_adv, int *steps_taken, nn_err *err);
 
@@ -77,9 +82,11 @@ int attack_measure(nn_model *m, const float *x, const float *x_adv, const uint8_
 /* Shared by the attacks here and in attack_untargeted.h. */
 /* Fails unless 1 <= n <= the model's max batch. */
 int attack_check_batch(const nn_model *m, int n, nn_err *err);
-/* The gradient of the mean cross-entropy of `labels` with respect to the input at x, in
- * inference mode (the input gradient must be on); *grad points into the model. Returns the
- * logits of x, valid until the next forward. */
+/* The direction of the gradient of each sample's cross-entropy of its label with respect to
+ * the input at x, in inference mode (the input gradient must be on): per sample a positive
+ * multiple of the gradient, computed so that it cannot round to zero however sure the model
+ * is (see attack.c); the sign attacks use only its signs. *grad points into the model.
+ * Returns the logits of x, valid until the next forward. */
 const float *attack_loss_gradient(nn_model *m, const float *x, const uint8_t *labels, int n,
                                   const float **grad);
 /* FGSM and PGD in either direction: -1 walks down the loss of `labels` (targeted; PGD counts

@@ -1,12 +1,20 @@
-/* parallel.h - how the kernels share the two cores between OpenMP and OpenBLAS (internal).
+/* parallel.h - how the kernels (and a program that runs its own team of model-trainers)
+ * share the cores between OpenMP and OpenBLAS.
  *
  * Kernels that split a batch over OpenMP threads call sgemm from inside the parallel region.
  * The OpenBLAS here is the pthread build, which does not know about OpenMP: left alone, each
  * of our threads would start OpenBLAS's own threads and the cores would be oversubscribed
- * (several times slower, see ../shared/DESIGN.md). So for the duration of such a region
- * OpenBLAS is held to one thread and then given back whatever it had. This is the one place
- * where the library touches a process-wide setting; it is restored before the kernel returns,
- * and only changed when the region really runs on more than one thread.
+ * (several times slower, see ../shared/DESIGN.md). So while several of our threads call
+ * BLAS at once, OpenBLAS is held to one thread.
+ *
+ * OpenBLAS's thread count is one setting for the whole process, so holding it is counted:
+ * the first hold saves the count and sets 1, the last release puts the saved count back, all
+ * under one lock. Holds may therefore come from several threads at once, from inside OpenMP
+ * regions, and nested (a chapter that trains one model per thread holds around its region;
+ * the kernels inside hold again), and be released in any order: OpenBLAS gets its threads
+ * back only when nobody is calling it from a team any more. This is the one place where the
+ * library touches a process-wide setting; nothing else may call openblas_set_num_threads
+ * while a hold is out (cli_parse sets it once, before any work).
  *
  * Usage:
  *     int held = blas_hold_single(threads);
@@ -17,18 +25,11 @@
 
 #include <cblas.h>
 
-/* Returns the thread count to restore (0: nothing was changed). */
-static inline int blas_hold_single(int threads) {
-    if (threads <= 1) return 0;
-    int was = openblas_get_num_threads();
-    if (was <= 1) return 0;
-    openblas_set_num_threads(1);
-    return was;
-}
-
-static inline void blas_release(int held) {
-    if (held > 1) openblas_set_num_threads(held);
-}
+/* Holds OpenBLAS to one thread if `team` > 1 threads will call BLAS at once, or if the
+ * caller is itself inside an OpenMP parallel region (its siblings may be calling BLAS too).
+ * Returns what to pass to blas_release: 1 if a hold was taken, 0 if not. */
+int blas_hold_single(int team);
+void blas_release(int held);
 
 /* Row-major C (m x n) = alpha op(A) op(B) + beta C, like cblas_sgemm with CblasRowMajor,
  * but with the columns of C split into blocks over the OpenMP threads (each block one

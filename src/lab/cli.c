@@ -85,3 +85,10 @@ int cli_parse(int argc, char **argv, const char *description, FILE *help_out, nn
     }
     return 0;
 }
+
+int cli_start(int argc, char **argv, const char *description, FILE *out, FILE *errs, nn_cli *o) {
+    nn_err err = {{0}};
+    int parsed = cli_parse(argc, argv, description, out, o, &err);
+    if (parsed < 0) fprintf(errs, "%s\n", err.msg);
+    return parsed < 0 ? 2 : parsed > 0 ? 0 : -1;
+}

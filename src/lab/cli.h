@@ -33,4 +33,10 @@ typedef struct nn_cli {
 int cli_parse(int argc, char **argv, const char *description, FILE *help_out, nn_cli *o,
               nn_err *err);
 
+/* How every main starts: cli_parse with --help printed to out and a usage error (one line)
+ * to errs. Returns -1 to go on, else the exit code: 0 after --help, 2 after an error.
+ *     int exit_code = cli_start(argc, argv, DESCRIPTION, stdout, stderr, &cli);
+ *     if (exit_code >= 0) return exit_code; */
+int cli_start(int argc, char **argv, const char *description, FILE *out, FILE *errs, nn_cli *o);
+
 #endif

@@ -1,6 +1,7 @@
 /* experiment.c - the steps every chapter program shares (see experiment.h). */
 #include "lab/experiment.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "nn/layers.h"
@@ -44,6 +45,13 @@ int experiment_probe_gradients(nn_model *m, const float *x, const uint8_t *y, in
     return 0;
 }
 
+/* A diverged network's statistics are NaN or infinite; the database would store NaN as
+ * NULL (refused: the columns are NOT NULL), so they are logged as +infinity and the run
+ * goes on, as a framework's would. */
+static double finite_or_inf(double v) {
+    return isfinite(v) ? v : INFINITY;
+}
+
 int experiment_log_grad_stats(nn_results *db, int64_t run, const nn_model *m, int epoch, int step,
                               nn_err *err) {
     for (int layer = 0; layer < nn_layer_count(m); layer++) {
@@ -52,14 +60,15 @@ int experiment_log_grad_stats(nn_results *db, int64_t run, const nn_model *m, in
             return nn_fail(err, "no statistics for layer %d", layer);
         const char *name = nn_layer_name(m, layer);
         if (s.has_params &&
-            results_log_grad(
-                db, run, &(nn_grad_row){epoch, step, layer, name, "weight", s.w_max_abs, s.w_l2},
-                err))
+            results_log_grad(db, run,
+                             &(nn_grad_row){epoch, step, layer, name, "weight",
+                                            finite_or_inf(s.w_max_abs), finite_or_inf(s.w_l2)},
+                             err))
             return -1;
-        if (results_log_grad(
-                db, run,
-                &(nn_grad_row){epoch, step, layer, name, "activation", s.act_max_abs, s.act_l2},
-                err))
+        if (results_log_grad(db, run,
+                             &(nn_grad_row){epoch, step, layer, name, "activation",
+                                            finite_or_inf(s.act_max_abs), finite_or_inf(s.act_l2)},
+                             err))
             return -1;
     }
     return 0;
@@ -99,4 +108,22 @@ fail:
     images_free(train);
     images_free(test);
     return -1;
+}
+
+int experiment_open(const nn_cli *cli, int train_n, int test_n, nn_mnist_inputs *in, nn_err *err) {
+    memset(in, 0, sizeof *in);
+    if (experiment_load_mnist(cli->data_dir, train_n, test_n, &in->train, &in->test, err))
+        return -1;
+    if (!(in->db = results_open(cli->db, err))) {
+        experiment_close(in);
+        return -1;
+    }
+    return 0;
+}
+
+void experiment_close(nn_mnist_inputs *in) {
+    results_close(in->db);
+    images_free(&in->train);
+    images_free(&in->test);
+    memset(in, 0, sizeof *in);
 }

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "data/batches.h"
+#include "lab/cli.h"
 #include "nn/model.h"
 #include "base/nn_err.h"
 #include "db/results.h"
@@ -40,7 +41,8 @@ int experiment_probe_gradients(nn_model *m, const float *x, const uint8_t *y, in
                                nn_err *err);
 
 /* Logs nn_layer_grad_stats of the last backward for every layer: a 'weight' row for layers
- * with parameters and an 'activation' row for every layer. */
+ * with parameters and an 'activation' row for every layer. A non-finite statistic (a
+ * diverged network) is logged as +infinity. */
 int experiment_log_grad_stats(nn_results *db, int64_t run, const nn_model *m, int epoch, int step,
                               nn_err *err);
 
@@ -51,5 +53,17 @@ int experiment_end_run(nn_results *db, int64_t run, int rc, nn_err *err);
 /* Loads the first train_n / test_n images of MNIST from data_dir (0: all of the split). */
 int experiment_load_mnist(const char *data_dir, int train_n, int test_n, nn_images *train,
                           nn_images *test, nn_err *err);
+
+/* What a chapter's main opens first: the first train_n / test_n images of MNIST from
+ * cli->data_dir (0: all of the split), then the results database cli->db, so a missing
+ * dataset fails before any database file is made. On error nothing is left open.
+ * experiment_close frees what experiment_open made (and is safe on a zeroed struct). */
+typedef struct nn_mnist_inputs {
+    nn_images train, test;
+    nn_results *db;
+} nn_mnist_inputs;
+
+int experiment_open(const nn_cli *cli, int train_n, int test_n, nn_mnist_inputs *in, nn_err *err);
+void experiment_close(nn_mnist_inputs *in);
 
 #endif

@@ -92,14 +92,12 @@ static int log_span(nn_results *db, int64_t run, const char *split, int epoch, l
 /* One epoch's steps. Returns 0 or -1. */
 static int train_epoch(nn_results *db, int64_t run, nn_model *m, nn_optim *opt,
                        nn_batch_source *src, const nn_train_config *c, int epoch, long total,
-                       long *step, span *ep, float *lr, long *nonfinite, nn_err *err) {
+                       long *step, span *ep, span *win, float *lr, long *nonfinite, nn_err *err) {
     char label[128];
     snprintf(label, sizeof label, "%s epoch %d/%d", c->label ? c->label : "training", epoch,
              c->epochs);
     nn_progress bar;
     progress_start(&bar, stderr, label, "img", src->samples_per_epoch);
-    span win;
-    span_start(&win);
     span_start(ep);
     if (src->begin_epoch) src->begin_epoch(src->ctx, epoch);
     const float *x;
@@ -119,13 +117,13 @@ static int train_epoch(nn_results *db, int64_t run, nn_model *m, nn_optim *opt,
         nn_optim_step(opt, *lr);
         (*step)++;
         ep->loss += (double)loss * n, ep->correct += right, ep->seen += n;
-        win.loss += (double)loss * n, win.correct += right, win.seen += n;
+        win->loss += (double)loss * n, win->correct += right, win->seen += n;
         if (c->after_step && c->after_step(c->hook_ctx, m, *step, loss, err)) return -1;
         if (c->window > 0 && *step % c->window == 0) {
             double now = nn_seconds();
-            if (log_span(db, run, "train_window", epoch, *step, &win, *lr, now - win.started, err))
+            if (log_span(db, run, "train_window", epoch, *step, win, *lr, now - win->started, err))
                 return -1;
-            span_start(&win);
+            span_start(win);
         }
         char note[48];
         snprintf(note, sizeof note, "loss %.4f", ep->loss / ep->seen);
@@ -137,12 +135,14 @@ static int train_epoch(nn_results *db, int64_t run, nn_model *m, nn_optim *opt,
     return 0;
 }
 
-/* Upper bound of the steps in the run, for the schedule: one epoch's batches are counted
- * from the source's size and the model's batch (the source may use smaller batches). */
+/* The steps in the run, for the schedule: an image source counts its batches; another
+ * says how many it makes, or is taken to fill the model's batch. */
 static long count_steps(const nn_batch_source *src, const nn_model *m, int epochs,
                         const nn_image_source *images) {
     long per_epoch;
     if (images) per_epoch = batches_per_epoch(images->batches);
+    else if (src->steps_per_epoch > 0)
+        per_epoch = src->steps_per_epoch;
     else per_epoch = (src->samples_per_epoch + nn_max_batch(m) - 1) / nn_max_batch(m);
     return per_epoch * epochs;
 }
@@ -158,9 +158,11 @@ int train_classifier(nn_results *db, int64_t run, nn_model *m, nn_optim *opt,
 
     long step = 0;
     float lr = nn_schedule_lr(&c->schedule, 0, total);
+    span win; /* the current logging window: it runs on across epochs */
+    span_start(&win);
     for (int epoch = 1; epoch <= c->epochs; epoch++) {
         span ep;
-        if (train_epoch(db, run, m, opt, &src, c, epoch, total, &step, &ep, &lr,
+        if (train_epoch(db, run, m, opt, &src, c, epoch, total, &step, &ep, &win, &lr,
                         &r.nonfinite_batches, err))
             return -1;
         double seconds = nn_seconds() - ep.started;
@@ -173,6 +175,7 @@ int train_classifier(nn_results *db, int64_t run, nn_model *m, nn_optim *opt,
         if (c->test)
             fprintf(stderr, "  %s epoch %d: train loss %.4f, test accuracy %.2f%%\n",
                     c->label ? c->label : "training", epoch, r.train_loss, 100 * test.accuracy);
+        if (c->measure_epoch && c->measure_epoch(c->hook_ctx, m, epoch, err)) return -1;
         if (results_transaction_begin(db, err)) return -1;
         if (log_span(db, run, "train", epoch, step, &ep, lr, seconds, err) ||
             (c->test && results_log_epoch(db, run,

@@ -54,7 +54,10 @@
  * NULL) is called before each epoch, e.g. to shuffle. */
 typedef struct nn_batch_source {
     void *ctx;
-    long samples_per_epoch; /* for the progress bar */
+    long samples_per_epoch; /* rows handed out per epoch, for the progress bar */
+    /* Optimiser steps per epoch, for the schedule's length; 0: samples_per_epoch in batches
+     * of the model's max batch (a source whose batches are smaller must say). */
+    long steps_per_epoch;
     void (*begin_epoch)(void *ctx, int epoch);
     int (*next)(void *ctx, const float **x, const uint8_t **y, nn_err *err);
 } nn_batch_source;
@@ -85,11 +88,15 @@ typedef struct nn_train_config {
     const float *probe_x;
     const uint8_t *probe_y;
     int probe_n;
-    /* Hooks, all optional, all given hook_ctx. after_epoch runs inside the epoch's
-     * transaction, after the standard rows: log rows of other test sets there. log_grads
+    /* Hooks, all optional, all given hook_ctx. measure_epoch runs after an epoch's training
+     * and test evaluation, before its rows are written and outside any transaction: slow
+     * measurements (an attack on the test set) go there, so the database is not locked
+     * while they run. after_epoch runs inside the epoch's transaction, after the standard
+     * rows: log rows of other test sets (or what measure_epoch measured) there. log_grads
      * replaces experiment_log_grad_stats for the probe's statistics. after_step runs after
      * every optimiser step (e.g. a chapter's own window statistics). */
     void *hook_ctx;
+    int (*measure_epoch)(void *ctx, nn_model *m, int epoch, nn_err *err);
     int (*after_epoch)(void *ctx, nn_model *m, int epoch, long step, float lr, nn_err *err);
     int (*log_grads)(void *ctx, nn_results *db, int64_t run, const nn_model *m, int epoch,
                      long step, nn_err *err);

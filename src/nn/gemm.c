@@ -24,7 +24,10 @@ void par_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const
     int threads = omp_get_max_threads();
     if (threads > n / 16) threads = n / 16;
     if (threads <= 1 || (long)m * n * k < PAR_MIN_MACS || omp_in_parallel()) {
+        /* One call; still held to one thread when sibling threads may be calling BLAS. */
+        const int held = blas_hold_single(1);
         cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        blas_release(held);
         return;
     }
     const int held = blas_hold_single(threads);

@@ -13,3 +13,9 @@ void init_he_normal(float *w, size_t len, int fan_in, nn_rng *rng) {
     const float std = sqrtf(2.0f / (float)fan_in);
     for (size_t i = 0; i < len; i++) w[i] = std * rng_normal(rng);
 }
+
+void init_lecun_normal(float *w, size_t len, int fan_in, nn_rng *rng) {
+    const float std = sqrtf(1.0f / (float)fan_in);
+    for (size_t i = 0; i < len; i++)
+        w[i] = std * rng_normal(rng);
+}

@@ -17,5 +17,10 @@ void init_glorot_uniform(float *w, size_t len, int fan_in, int fan_out, nn_rng *
  * activations constant through depth. Untruncated (PyTorch's kaiming_normal_; Keras'
  * he_normal truncates at 2 std and rescales). */
 void init_he_normal(float *w, size_t len, int fan_in, nn_rng *rng);
+/* LeCun et al. (1998, "Efficient BackProp", section 4.6): N(0, std^2) with
+ * std = sqrt(1 / fan_in), so that inputs of unit variance give pre-activations of unit
+ * variance: the forward-direction choice for tanh-like activations (Glorot's averages fan-in
+ * and fan-out instead). Untruncated. */
+void init_lecun_normal(float *w, size_t len, int fan_in, nn_rng *rng);
 
 #endif

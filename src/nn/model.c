@@ -453,6 +453,8 @@ void nn_model_init(nn_model *m, nn_init kind, nn_rng *rng) {
         if (fan_in) {
             float *w = m->params + l->w_off;
             if (kind == NN_INIT_HE_NORMAL) init_he_normal(w, l->w_len, fan_in, rng);
+            else if (kind == NN_INIT_LECUN_NORMAL)
+                init_lecun_normal(w, l->w_len, fan_in, rng);
             else init_glorot_uniform(w, l->w_len, fan_in, fan_out, rng);
         }
         if (l->b_len) memset(m->params + l->b_off, 0, l->b_len * sizeof(float));

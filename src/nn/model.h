@@ -86,6 +86,7 @@ typedef struct nn_model nn_model;
 typedef enum nn_init {
     NN_INIT_GLOROT_UNIFORM, /* U(-a, a), a = sqrt(6 / (fan_in + fan_out)): Keras' default */
     NN_INIT_HE_NORMAL,      /* N(0, 2 / fan_in) (He et al. 2015), untruncated, for ReLU nets */
+    NN_INIT_LECUN_NORMAL,   /* N(0, 1 / fan_in) (LeCun et al. 1998), untruncated, for tanh */
 } nn_init;
 
 /* ---- building ------------------------------------------------------------------------- */
