@@ -5,6 +5,7 @@
  * a silently skipped row. It lives apart from the report so that fuzz/fuzz_bench_records.c
  * can feed it arbitrary text without a database. */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -66,10 +67,19 @@ static void set_text(bench_record *r, const char *key, const char *v) {
         if (!strcmp(key, fields[i].key)) copy_text(fields[i].dst, fields[i].size, v);
 }
 
-static void set_number(bench_record *r, const char *key, double v) {
-    if (!strcmp(key, "batch")) r->batch = (int)v;
-    else if (!strcmp(key, "threads")) r->threads = (int)v;
-    else if (!strcmp(key, "repeats")) r->repeats = (int)v;
+/* An integer field must hold an integer that fits an int: converting anything else to int
+ * is undefined behaviour (found by fuzz/fuzz_bench_records.c), and bench never writes it. */
+static int to_int(double v, int *out) {
+    if (!(v >= INT_MIN && v <= INT_MAX) || v != (double)(int)v) return -1;
+    *out = (int)v;
+    return 0;
+}
+
+/* -1 if the value does not suit the key. */
+static int set_number(bench_record *r, const char *key, double v) {
+    if (!strcmp(key, "batch")) return to_int(v, &r->batch);
+    else if (!strcmp(key, "threads")) return to_int(v, &r->threads);
+    else if (!strcmp(key, "repeats")) return to_int(v, &r->repeats);
     else if (!strcmp(key, "img_per_s")) r->img_per_s = v;
     else if (!strcmp(key, "img_per_s_best")) r->img_per_s_best = v;
     else if (!strcmp(key, "ms_per_img")) r->ms_per_img = v;
@@ -77,6 +87,7 @@ static void set_number(bench_record *r, const char *key, double v) {
     else if (!strcmp(key, "load")) r->load = v;
     else if (!strcmp(key, "load_start")) r->load_start = v;
     else if (!strcmp(key, "load_end")) r->load_end = v;
+    return 0;
 }
 
 /* Parses one line holding one flat JSON object. */
@@ -101,8 +112,7 @@ static int parse_record(const char *line, bench_record *r) {
             char *end;
             errno = 0;
             double v = strtod(p, &end);
-            if (end == p || errno) return -1;
-            set_number(r, key, v);
+            if (end == p || errno || set_number(r, key, v) < 0) return -1;
             p = end;
         }
         p = skip_ws(p);
