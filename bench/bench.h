@@ -27,6 +27,7 @@
 #ifndef NN_BENCH_H
 #define NN_BENCH_H
 
+#include <stddef.h>
 #include <stdio.h>
 
 #include "base/nn_err.h"
@@ -64,6 +65,22 @@ double bench_step_flops(const bench_arch *a, const char *mode);
 /* Replays training steps of `a` with the raw kernels of layers.h for `seconds` (after a
  * warm-up) and prints, per kernel, ms per step, share and GFLOP/s to `out` (kernels.c). */
 int bench_kernels(const bench_arch *a, int batch, int threads, double seconds, FILE *out);
+
+/* One record as read back by the report; keys a record lacks stay empty or 0, keys the report
+ * does not use are ignored. */
+enum { BENCH_STR = 256, BENCH_MAX_RECORDS = 512 };
+typedef struct bench_record {
+    char impl[16], kind[16], model[16], mode[16], config[BENCH_STR], label[64], skip[BENCH_STR],
+        cpu[BENCH_STR];
+    int batch, threads, repeats;
+    double img_per_s, img_per_s_best, ms_per_img, gflops, load, load_start, load_end;
+} bench_record;
+
+/* Parses JSON-lines text of `len` bytes into recs (at most `max`; *count of them) (records.c).
+ * Blank lines are skipped; every other line must be one flat JSON object with string and
+ * number values and the keys impl and kind, else the error names `name` and the line. */
+int bench_parse_records(const char *text, size_t len, const char *name, bench_record *recs,
+                        int max, int *count, nn_err *err);
 
 /* Reads the JSON-lines records in `path` (both sides' rows and the peak), prints the
  * comparison table to stdout and, if db_path is not NULL, stores every row in the results

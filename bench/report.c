@@ -2,9 +2,8 @@
  *
  * Input: the JSON-lines records that bench (nnlab) and bench/peer_torch.py (PyTorch) wrote
  * during one run of bench/run.sh (format in bench.h), plus an optional "env" record that
- * describes the machine and its load. Only flat objects with string and number values are
- * read - that is all either side writes - so a tiny parser is enough; anything else is an
- * error with the line number, never a silently skipped row.
+ * describes the machine and its load, parsed by records.c (a parser of its own, so that
+ * fuzz/ can feed it arbitrary text).
  *
  * Combining records of one row (model, mode, batch, threads):
  *   - several records of the same side and configuration (more than one round): median of
@@ -23,24 +22,18 @@
  * a `timings` row per side and row (what = "nnlab" or "torch", ms_per_item = ms/image),
  * and metrics ratio.b64.t1, nnlab_gflops.b64.t1, ... per row. The sgemm peak is the run
  * "sgemm-peak" with metrics peak_gflops.t1, peak_gflops.t2. */
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "bench.h"
+#include "base/io.h"
 #include "db/results.h"
 
-enum { MAX_RECORDS = 512, MAX_CONFIGS = 8, STR = 256 };
+enum { MAX_RECORDS = BENCH_MAX_RECORDS, MAX_CONFIGS = 8, STR = BENCH_STR };
 
-typedef struct record {
-    char impl[16], kind[16], model[16], mode[16], config[STR], label[64], skip[STR], cpu[STR];
-    int batch, threads, repeats;
-    double img_per_s, img_per_s_best, ms_per_img, gflops, load, load_start, load_end;
-} record;
-
-/* ---- reading -------------------------------------------------------------------------- */
+typedef bench_record record;
 
 /* Copies src into dst of `size` bytes, truncating: every field here is bounded and a
  * truncated free-text configuration is still a fine description. */
@@ -51,117 +44,18 @@ static void copy_text(char *dst, size_t size, const char *src) {
     dst[n] = 0;
 }
 
-static const char *skip_ws(const char *p) {
-    while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n') p++;
-    return p;
-}
+/* ---- reading (the parser is records.c) ------------------------------------------------ */
 
-/* Reads a JSON string at p (at its opening quote) into out; returns the position after it,
- * or NULL if malformed. \uXXXX escapes become '?': no record needs them. */
-static const char *read_string(const char *p, char *out, size_t size) {
-    if (*p != '"') return NULL;
-    size_t n = 0;
-    for (p++; *p && *p != '"'; p++) {
-        char ch = *p;
-        if (ch == '\\') {
-            p++;
-            switch (*p) {
-            case 'n': ch = '\n'; break;
-            case 't': ch = '\t'; break;
-            case 'u':
-                for (int i = 0; i < 4; i++)
-                    if (!*++p) return NULL;
-                ch = '?';
-                break;
-            case '"': case '\\': case '/': ch = *p; break;
-            default: return NULL;
-            }
-        }
-        if (n + 1 < size) out[n++] = ch;
-    }
-    if (*p != '"') return NULL;
-    out[n] = 0;
-    return p + 1;
-}
-
-static void set_text(record *r, const char *key, const char *v) {
-    struct { const char *key; char *dst; size_t size; } fields[] = {
-        {"impl", r->impl, sizeof r->impl},     {"kind", r->kind, sizeof r->kind},
-        {"model", r->model, sizeof r->model},  {"mode", r->mode, sizeof r->mode},
-        {"config", r->config, sizeof r->config}, {"label", r->label, sizeof r->label},
-        {"skip", r->skip, sizeof r->skip},
-        {"cpu", r->cpu, sizeof r->cpu}};
-    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
-        if (!strcmp(key, fields[i].key)) copy_text(fields[i].dst, fields[i].size, v);
-}
-
-static void set_number(record *r, const char *key, double v) {
-    if (!strcmp(key, "batch")) r->batch = (int)v;
-    else if (!strcmp(key, "threads")) r->threads = (int)v;
-    else if (!strcmp(key, "repeats")) r->repeats = (int)v;
-    else if (!strcmp(key, "img_per_s")) r->img_per_s = v;
-    else if (!strcmp(key, "img_per_s_best")) r->img_per_s_best = v;
-    else if (!strcmp(key, "ms_per_img")) r->ms_per_img = v;
-    else if (!strcmp(key, "gflops")) r->gflops = v;
-    else if (!strcmp(key, "load")) r->load = v;
-    else if (!strcmp(key, "load_start")) r->load_start = v;
-    else if (!strcmp(key, "load_end")) r->load_end = v;
-}
-
-/* Parses one line holding one flat JSON object. */
-static int parse_record(const char *line, record *r) {
-    memset(r, 0, sizeof *r);
-    const char *p = skip_ws(line);
-    if (*p++ != '{') return -1;
-    p = skip_ws(p);
-    if (*p == '}') return 0;
-    for (;;) {
-        char key[64], text[STR];
-        p = read_string(skip_ws(p), key, sizeof key);
-        if (!p) return -1;
-        p = skip_ws(p);
-        if (*p++ != ':') return -1;
-        p = skip_ws(p);
-        if (*p == '"') {
-            p = read_string(p, text, sizeof text);
-            if (!p) return -1;
-            set_text(r, key, text);
-        } else {
-            char *end;
-            errno = 0;
-            double v = strtod(p, &end);
-            if (end == p || errno) return -1;
-            set_number(r, key, v);
-            p = end;
-        }
-        p = skip_ws(p);
-        if (*p == '}') return *skip_ws(p + 1) ? -1 : 0;
-        if (*p++ != ',') return -1;
-    }
-}
+/* A run's records are a few hundred short lines; anything near this size is not one. */
+#define RECORDS_MAX_BYTES ((size_t)16 << 20)
 
 static int read_records(const char *path, record *recs, int *count, nn_err *err) {
-    FILE *f = fopen(path, "r");
-    if (!f) return nn_fail(err, "%s: %s", path, strerror(errno));
-    char line[4096];
-    int n = 0, lineno = 0;
-    while (fgets(line, sizeof line, f)) {
-        lineno++;
-        if (!*skip_ws(line)) continue;
-        if (n == MAX_RECORDS) {
-            fclose(f);
-            return nn_fail(err, "%s: more than %d records", path, MAX_RECORDS);
-        }
-        if (parse_record(line, &recs[n]) < 0 || !recs[n].impl[0] || !recs[n].kind[0]) {
-            fclose(f);
-            return nn_fail(err, "%s:%d: not a bench record (a flat JSON object with impl and "
-                           "kind)", path, lineno);
-        }
-        n++;
-    }
-    fclose(f);
-    *count = n;
-    return 0;
+    uint8_t *text;
+    size_t len;
+    if (io_read_file(path, RECORDS_MAX_BYTES, &text, &len, err) < 0) return -1;
+    int rc = bench_parse_records((const char *)text, len, path, recs, MAX_RECORDS, count, err);
+    free(text);
+    return rc;
 }
 
 /* ---- combining ------------------------------------------------------------------------ */

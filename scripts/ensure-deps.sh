@@ -10,7 +10,7 @@ set -euo pipefail
 build=(gcc make pkg-config libopenblas-dev libsqlite3-dev libpng-dev zlib1g-dev sqlite3 xz-utils)
 report=(gnuplot-nox pandoc texlive-latex-recommended texlive-fonts-recommended lmodern
         texlive-latex-extra)
-check=(libcriterion-dev poppler-utils chromium)
+check=(libcriterion-dev poppler-utils chromium clang libclang-rt-14-dev libomp-dev)
 data=(curl ca-certificates)
 bench=(python3-torch python3-numpy)
 slurm=(slurm-wlm munge)

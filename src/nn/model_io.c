@@ -271,6 +271,108 @@ fail:
     return -1;
 }
 
+/* ---- what a file may ask nn_model_read to build --------------------------------------- */
+
+/* The model keeps its sizes in ints and allocates whatever its layers' descriptions ask
+ * for, so a file's records are checked here first, in 64-bit arithmetic, layer by layer:
+ * each description must be one that can be computed, must give exactly the output shape the
+ * file declares for it, and the parameters and state values of all of them must be those
+ * the file holds. Only then does the model see them. Without this, a file of a few hundred
+ * bytes with a correct checksum could overflow the model's ints or make it allocate (and
+ * zero) gigabytes for a network the file does not hold (found by fuzz/fuzz_model.c).
+ *
+ * Per sample, inputs, outputs and the convolutions' work buffers (unrolled patches, padded
+ * copy) together may hold at most MAX_SAMPLE_FLOATS values: 256 MiB, about a thousand times
+ * what nnlab's largest network needs, and well inside an int. */
+#define MAX_SAMPLE_FLOATS ((int64_t)1 << 26)
+
+/* a * b, or INT64_MAX when that overflows (every operand here is >= 0). */
+static int64_t mul_sat(int64_t a, int64_t b) {
+    int64_t r;
+    return __builtin_mul_overflow(a, b, &r) ? INT64_MAX : r;
+}
+static int64_t add_sat(int64_t a, int64_t b) {
+    int64_t r;
+    return __builtin_add_overflow(a, b, &r) ? INT64_MAX : r;
+}
+
+static int check_records(const model_file *mf, const char *path, nn_err *err) {
+    int64_t c = mf->c, h = mf->h, w = mf->w;
+    if (c < 1 || h < 1 || w < 1 || mul_sat(mul_sat(c, h), w) > MAX_SAMPLE_FLOATS)
+        return nn_fail(err, "%s: bad input shape (%d, %d, %d): every size must be >= 1, and "
+                            "the product at most %lld",
+                       path, mf->c, mf->h, mf->w, (long long)MAX_SAMPLE_FLOATS);
+    int64_t floats = c * h * w, params = 0, state = 0;
+    for (uint32_t i = 0; i < mf->layers; i++) {
+        const record r = get_record(mf->bytes + HEADER_BYTES + (size_t)RECORD_BYTES * i);
+        const nn_layer_desc *d = &r.d;
+        char what[96];
+        nn_layer_desc_format(d, what, sizeof what);
+        int64_t oc = c, oh = h, ow = w, p = 0, s = 0, work = 0;
+        switch (d->kind) {
+        case NN_LAYER_DENSE:
+            if (d->units < 1) return nn_fail(err, "%s: layer %u: %s: units must be >= 1", path, i, what);
+            oc = d->units, oh = ow = 1;
+            p = add_sat(mul_sat(d->units, c * h * w), d->units);
+            break;
+        case NN_LAYER_CONV2D: {
+            if (d->channels < 1 || d->kernel < 1 || d->stride < 1 || d->pad < 0)
+                return nn_fail(err, "%s: layer %u: %s: need out channels, kernel, stride >= 1 "
+                                    "and pad >= 0", path, i, what);
+            const int64_t ph = h + 2 * (int64_t)d->pad, pw = w + 2 * (int64_t)d->pad;
+            if (ph < d->kernel || pw < d->kernel)
+                return nn_fail(err, "%s: layer %u: %s: the kernel does not fit a %lldx%lld input",
+                               path, i, what, (long long)h, (long long)w);
+            oc = d->channels;
+            oh = (ph - d->kernel) / d->stride + 1;
+            ow = (pw - d->kernel) / d->stride + 1;
+            const int64_t patch = mul_sat(c, mul_sat(d->kernel, d->kernel));
+            p = add_sat(mul_sat(d->channels, patch), d->channels);
+            work = add_sat(mul_sat(patch, mul_sat(oh, ow)), mul_sat(c, mul_sat(ph, pw)));
+            break;
+        }
+        case NN_LAYER_MAXPOOL:
+        case NN_LAYER_AVGPOOL:
+            if (d->kernel < 1 || d->stride < 1 || h < d->kernel || w < d->kernel)
+                return nn_fail(err, "%s: layer %u: %s: the window does not fit a %lldx%lld input",
+                               path, i, what, (long long)h, (long long)w);
+            oh = (h - d->kernel) / d->stride + 1;
+            ow = (w - d->kernel) / d->stride + 1;
+            break;
+        case NN_LAYER_GLOBAL_AVGPOOL: oh = ow = 1; break;
+        case NN_LAYER_FLATTEN: oc = c * h * w, oh = ow = 1; break;
+        case NN_LAYER_BATCHNORM: p = 2 * c, s = 2 * c; break;
+        case NN_LAYER_ACTIVATION:
+        case NN_LAYER_DROPOUT:
+        case NN_LAYER_RESIDUAL: break; /* same shape; the model checks the rest */
+        default: return nn_fail(err, "%s: layer %u: unknown layer kind %u", path, i, (unsigned)d->kind);
+        }
+        if (oc != r.c || oh != r.h || ow != r.w)
+            return nn_fail(err, "%s: layer %u: %s gives output (%lld, %lld, %lld), but the file "
+                                "declares (%d, %d, %d)",
+                           path, i, what, (long long)oc, (long long)oh, (long long)ow, r.c, r.h,
+                           r.w);
+        floats = add_sat(floats, add_sat(mul_sat(oc, mul_sat(oh, ow)), work));
+        if (floats > MAX_SAMPLE_FLOATS)
+            return nn_fail(err, "%s: network too large: at layer %u (%s) over %lld values per "
+                                "sample",
+                           path, i, what, (long long)MAX_SAMPLE_FLOATS);
+        params = add_sat(params, p), state = add_sat(state, s);
+        if ((uint64_t)params > mf->params || (uint64_t)state > mf->state)
+            return nn_fail(err, "%s: layer %u: %s needs more parameters or state than the "
+                                "file holds (%llu and %llu)",
+                           path, i, what, (unsigned long long)mf->params,
+                           (unsigned long long)mf->state);
+        c = oc, h = oh, w = ow;
+    }
+    if ((uint64_t)params != mf->params || (uint64_t)state != mf->state)
+        return nn_fail(err, "%s: the layers have %lld parameters and %lld state values, the "
+                            "file holds %llu and %llu",
+                       path, (long long)params, (long long)state,
+                       (unsigned long long)mf->params, (unsigned long long)mf->state);
+    return 0;
+}
+
 /* Compares the file's architecture with the model's; -1 with the first difference. */
 static int verify(const model_file *mf, const nn_model *m, const char *path, nn_err *err) {
     int c, h, w;
@@ -324,6 +426,10 @@ int nn_model_load(nn_model *m, const char *path, nn_err *err) {
 nn_model *nn_model_read(const char *path, int max_batch, nn_err *err) {
     model_file mf;
     if (read_checked(path, &mf, err) < 0) return NULL;
+    if (check_records(&mf, path, err) < 0) {
+        free(mf.bytes);
+        return NULL;
+    }
     nn_model *m = nn_model_new(mf.c, mf.h, mf.w, err);
     if (!m) {
         nn_fail_context(err, "%s", path);

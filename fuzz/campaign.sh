@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# campaign.sh - a fuzzing campaign: every target in turn, its figures printed and stored
+# (make fuzz).
+#
+# Usage: fuzz/campaign.sh --bin-dir build/fuzz --seconds S --jobs J --db DB
+#                         --record build/release/bin/fuzz-record TARGET...
+# Each target runs S seconds on the corpus it grew in earlier campaigns (build/fuzz/corpus/
+# TARGET, never committed) plus the seeds (fuzz/corpus/TARGET), with its dictionary
+# (fuzz/dict/TARGET.dict) if there is one. J = 1: one process; J > 1: libFuzzer's -fork=J,
+# which keeps going after a crash. A crashing input is kept in build/fuzz/crashes/TARGET/.
+# Stored per target (fuzz-record: a run, chapter 'fuzz', experiment TARGET): executions,
+# seconds, exec_per_s, cov (covered edges), ft (coverage features), corpus (inputs kept),
+# crashes (crash, leak, timeout or out-of-memory inputs written). The exit status is 1 if
+# any target crashed.
+set -euo pipefail
+
+bin_dir=build/fuzz seconds=60 jobs=1 db= record=
+while [[ $# -gt 0 ]]; do
+    case "$1" in
+        --bin-dir) bin_dir=$2; shift 2 ;;
+        --seconds) seconds=$2; shift 2 ;;
+        --jobs) jobs=$2; shift 2 ;;
+        --db) db=$2; shift 2 ;;
+        --record) record=$2; shift 2 ;;
+        -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -*) echo "campaign.sh: unknown option $1" >&2; exit 2 ;;
+        *) break ;;
+    esac
+done
+[[ $# -gt 0 ]] || { echo "campaign.sh: no targets" >&2; exit 2; }
+[[ -n $db && -n $record ]] || { echo "campaign.sh: --db and --record are required" >&2; exit 2; }
+
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
+compiler=$(${FUZZ_CC:-clang} --version | head -n 1 | sed 's/"/ /g')
+crashed=()
+echo "fuzz: ${seconds} s per target, $jobs job(s); figures into $db"
+for t in "$@"; do
+    fuzzer=$bin_dir/fuzz_$t corpus=$bin_dir/corpus/$t crashes=$bin_dir/crashes/$t
+    log=$bin_dir/logs/campaign-$t.log
+    mkdir -p "$corpus" "$crashes" "$(dirname "$log")"
+    opts=(-max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
+          -artifact_prefix="$crashes/")
+    [[ -f fuzz/dict/$t.dict ]] && opts+=(-dict="fuzz/dict/$t.dict")
+    [[ $jobs -gt 1 ]] && opts+=(-fork="$jobs" -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1)
+    before=$(find "$crashes" -type f | wc -l)
+    start=$(date +%s.%N)
+    rc=0
+    "$fuzzer" "${opts[@]}" "$corpus" "fuzz/corpus/$t" >"$log" 2>&1 || rc=$?
+    elapsed=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+    new_crashes=$(( $(find "$crashes" -type f | wc -l) - before ))
+    # Single process: the final statistics, else the last status line ("#N ... cov: C ft: F
+    # corp: K/..."). Fork mode: its last status line ("#N: cov: C ft: F corp: K exec/s ...").
+    execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
+    status=$(grep -a '^#[0-9]' "$log" | grep -a 'cov:' | tail -n 1 || true)
+    [[ -n $execs ]] || execs=$(sed -n 's/^#\([0-9]*\).*/\1/p' <<<"$status")
+    cov=$(sed -n 's/.*cov: \([0-9]*\).*/\1/p' <<<"$status")
+    ft=$(sed -n 's/.*ft: \([0-9]*\).*/\1/p' <<<"$status")
+    corp=$(sed -n 's/.*corp: \([0-9]*\).*/\1/p' <<<"$status")
+    rate=$(awk -v n="${execs:-0}" -v s="$elapsed" 'BEGIN { printf "%.0f", (s > 0 ? n / s : 0) }')
+    printf '  FUZZ %-13s %12s executions in %6s s (%6s/s), cov %5s, ft %6s, corpus %5s, crashes %d\n' \
+        "$t" "${execs:-?}" "$elapsed" "$rate" "${cov:-?}" "${ft:-?}" "${corp:-?}" "$new_crashes"
+    if [[ $rc -ne 0 || $new_crashes -gt 0 ]]; then
+        crashed+=("$t")
+        echo "    $t: fuzzer exit $rc; inputs in $crashes/, log $log" >&2
+        grep -a -m 3 'ERROR\|runtime error' "$log" | sed 's/^/    /' >&2 || true
+    fi
+    config=$(printf '{"seconds":%s,"jobs":%s,"engine":"libFuzzer","compiler":"%s","sanitizers":"address,undefined","dictionary":%s}' \
+        "$seconds" "$jobs" "$compiler" "$([[ -f fuzz/dict/$t.dict ]] && echo true || echo false)")
+    "$record" --db "$db" --target "$t" --config "$config" executions="${execs:-0}" \
+        seconds="$elapsed" exec_per_s="$rate" cov="${cov:-0}" ft="${ft:-0}" corpus="${corp:-0}" \
+        crashes="$new_crashes"
+done
+if [[ ${#crashed[@]} -gt 0 ]]; then
+    echo "fuzz: crashes in: ${crashed[*]} (reproduce: $bin_dir/fuzz_TARGET INPUT; see fuzz/README.md)" >&2
+    exit 1
+fi
