@@ -22,6 +22,10 @@ echo "merge: shards into one results database"
 check "every run arrived, ids remapped without collision" \
     test "$(q "$OUT/main.sqlite" "SELECT count(*), count(DISTINCT id), min(id), max(id) FROM runs")" = "6|6|1|6"
 check "every epoch row arrived" test "$(q "$OUT/main.sqlite" "SELECT count(*) FROM epochs")" = $((2 + 24 + 20))
+check "every merged run points to its program start" \
+    test "$(q "$OUT/main.sqlite" "SELECT count(*) FROM runs WHERE invocation_id IS NULL
+        OR invocation_id NOT IN (SELECT id FROM invocations)")" = 0
+check "three program starts, one per writer" test "$(q "$OUT/main.sqlite" "SELECT count(*) FROM invocations")" = 3
 check "rows follow their run" test "$(q "$OUT/main.sqlite" "SELECT count(*) FROM epochs e JOIN runs r
     ON r.id = e.run_id WHERE r.experiment = 'w2-r1'")" = 10
 before=$(q "$OUT/main.sqlite" "SELECT count(*) FROM runs; SELECT count(*) FROM epochs; SELECT count(*) FROM metrics")

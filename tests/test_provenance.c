@@ -103,6 +103,12 @@ Test(provenance, a_value_inside_maths_stays_plain) {
     free(s);
 }
 
+Test(provenance, a_value_in_a_figure_caption_stays_plain) {
+    char *s = fill("![Accuracy of {{ SELECT 3 }} runs.](fig.svg){#fig:a} and {{ SELECT 4 }}\n", "ch-a");
+    cr_assert(strncmp(s, "![Accuracy of 3 runs.](fig.svg){#fig:a} and [4]{.nnq", 51) == 0, "%s", s);
+    free(s);
+}
+
 Test(provenance, unbalanced_brackets_stay_plain) {
     char *s = fill("{{ SELECT 'a]b' }}\n", "ch-a");
     cr_assert_str_eq(s, "a]b\n");

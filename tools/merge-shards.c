@@ -15,6 +15,8 @@
  *    merging a shard twice, or a shard that began as a copy of the database, adds only what
  *    is new. A run that was 'running' when copied and finished later is updated to its final
  *    status when the shard has it finished.
+ *  - Program starts (the invocations table of schema version 3) are merged by their unique
+ *    token, and runs point to the database's row of their program start.
  *  - --rewrite OLD=NEW replaces the prefix OLD of artifact paths by NEW (files a job wrote on
  *    its node and that were copied to their final place).
  * Both files must have this build's schema version. Exit 0, or 1 with one line naming the
@@ -130,16 +132,55 @@ static int map_runs(merger *m, nn_err *err) {
     return exec(m, sql, err);
 }
 
+/* Whether schema `schema` has a table `name`. */
+static int has_table(merger *m, const char *schema, const char *name) {
+    char sql[160];
+    snprintf(sql, sizeof sql, "SELECT 1 FROM %s.sqlite_master WHERE type = 'table' AND name = ?1",
+             schema);
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(m->conn, sql, -1, &st, NULL) != SQLITE_OK) return 0;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    int yes = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    return yes;
+}
+
+/* Invocations (schema version 3: one per program start, named by a unique token) are
+ * merged by token, so a run's invocation_id is mapped to the database's id of the same
+ * program start. */
+static int merge_invocations(merger *m, nn_err *err) {
+    if (!has_table(m, "shard", "invocations")) return 0;
+    return exec(m,
+                "INSERT OR IGNORE INTO main.invocations (token, started_at) "
+                "SELECT token, started_at FROM shard.invocations ORDER BY id",
+                err);
+}
+
 static int copy_runs(merger *m, nn_err *err) {
-    char cols[2048], sql[4096];
+    char cols[2048], select[2560], sql[6144];
     int has;
+    if (merge_invocations(m, err)) return -1;
     if (columns(m, "shard", "runs", "id", cols, sizeof cols, &has, err)) return -1;
+    /* The same columns, the invocation mapped through its token. */
+    const char *map = "(SELECT mi.id FROM main.invocations mi JOIN shard.invocations si "
+                      "ON si.token = mi.token WHERE si.id = s.invocation_id)";
+    size_t len = 0;
+    select[0] = '\0';
+    for (const char *c = cols; *c;) {
+        const char *end = strchr(c, ',');
+        size_t n = end ? (size_t)(end - c) : strlen(c);
+        int is_inv = n == 15 && !strncmp(c, "\"invocation_id\"", 15);
+        int w = snprintf(select + len, sizeof select - len, "%s%s%.*s", len ? "," : "",
+                         is_inv ? map : "s.", is_inv ? 0 : (int)n, c);
+        if (w < 0 || (size_t)w >= sizeof select - len)
+            return nn_fail(err, "%s: runs: column list too long", m->shard);
+        len += (size_t)w;
+        c = end ? end + 1 : c + n;
+    }
     snprintf(sql, sizeof sql,
              "INSERT INTO main.runs (id,%s) SELECT r.new_id,%s FROM shard.runs s "
              "JOIN temp.run_map r ON r.shard_id = s.id WHERE r.is_new ORDER BY s.id",
-             cols, cols);
-    /* The SELECT's columns need the s. prefix only where ambiguous; none are (run_map has
-     * shard_id, new_id, is_new). */
+             cols, select);
     if (exec(m, sql, err)) return -1;
     m->runs_added = sqlite3_changes(m->conn);
     /* Runs copied while 'running' that the shard has since finished. */

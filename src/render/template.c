@@ -28,6 +28,7 @@ typedef struct filler {
     nn_err *err;
     const template_options *opt; /* provenance on or off, the template's chapter */
     int in_math;                 /* inside $...$ or $$...$$: a value there is never wrapped */
+    int brackets;                /* open [ of a link or image description: likewise */
 } filler;
 
 /* ---- output ------------------------------------------------------------------------- */
@@ -236,7 +237,7 @@ static int span_safe(const char *v) {
 /* Writes a value, as a span carrying its provenance when that is on and the value is not
  * inside maths (a span there would break the formula; the value is then plain). */
 static void emit_value(filler *f, const char *sql, const char *value) {
-    if (!f->opt || !f->opt->provenance || f->in_math || !span_safe(value)) {
+    if (!f->opt || !f->opt->provenance || f->in_math || f->brackets > 0 || !span_safe(value)) {
         emit_str(f, value);
         return;
     }
@@ -742,8 +743,17 @@ static int scan_inline(filler *f) {
             /* A blank line ends the paragraph, and any unclosed maths with it. */
             const char *r = f->p;
             while (r < f->end && (*r == ' ' || *r == '\t')) r++;
-            if (r >= f->end || *r == '\n') f->in_math = 0;
+            if (r >= f->end || *r == '\n') f->in_math = 0, f->brackets = 0;
             return 0;
+        }
+        if (c == '[' || c == ']') {
+            /* A value inside a link's or an image's description (a figure caption) stays
+             * plain: a span with attributes there breaks the figure. */
+            if (c == '[') f->brackets++;
+            else if (f->brackets > 0) f->brackets--;
+            emit(f, f->p, 1);
+            f->p++;
+            continue;
         }
         if (c == '$') {
             /* pandoc's rule: $ opens maths before a non-space, closes after one; $$ opens
