@@ -223,6 +223,18 @@ static char *format_value(filler *f, int line, const char *sql, sqlite3_stmt *st
     return copy;
 }
 
+/* The attribute block of a value or table of class `cls` computed by `sql`. */
+static void emit_provenance(filler *f, const char *sql, const char *cls) {
+    char *attrs = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&attrs, &len);
+    if (!mem) return;
+    provenance_write_attrs(f->db, sql, f->opt->chapter, cls, mem);
+    fclose(mem);
+    emit(f, attrs, len);
+    free(attrs);
+}
+
 /* Square brackets balance and no line breaks: the value can sit in a pandoc span. */
 static int span_safe(const char *v) {
     int depth = 0;
@@ -244,15 +256,7 @@ static void emit_value(filler *f, const char *sql, const char *value) {
     emit_str(f, "[");
     emit_str(f, value);
     emit_str(f, "]");
-    char *attrs = NULL;
-    size_t len = 0;
-    FILE *mem = open_memstream(&attrs, &len);
-    if (mem) {
-        provenance_write_attrs(f->db, sql, f->opt->chapter, "nnq", mem);
-        fclose(mem);
-        emit(f, attrs, len);
-    }
-    free(attrs);
+    emit_provenance(f, sql, "nnq");
 }
 
 /* Runs an inline placeholder's query and writes its single value. */
@@ -466,15 +470,7 @@ static int fill_table(filler *f, int line, const char *sql, const char *indent,
         ensure_blank_line(f);
         emit(f, indent, indent_len);
         emit_str(f, "::: ");
-        char *attrs = NULL;
-        size_t len = 0;
-        FILE *mem = open_memstream(&attrs, &len);
-        if (mem) {
-            provenance_write_attrs(f->db, sql, f->opt->chapter, "nnq-table", mem);
-            fclose(mem);
-            emit(f, attrs, len);
-        }
-        free(attrs);
+        emit_provenance(f, sql, "nnq-table");
         emit_str(f, "\n");
     }
     rc = write_table(f, line, &t, indent, indent_len, caption, null_text);
