@@ -22,11 +22,12 @@ const char *quiz_loss_name(quiz_loss which) {
     return which >= QUIZ_A && which <= QUIZ_D ? names[which] : "?";
 }
 
-double quiz_loss_value(quiz_loss which, quiz_output out, const quiz_pair *pair, const float *x,
-                       int d, const float *z, int classes, float *dx, float *dz, double *distance,
+double quiz_loss_value(const quiz_variant *v, const quiz_pair *pair, const float *x, int d,
+                       const float *z, int classes, float *dx, float *dz, double *distance,
                        double *prediction) {
     if (classes < 1 || classes > 256) return NAN;
-    quiz_loss_spec s = quiz_loss_spec_of(which);
+    quiz_loss_spec s = quiz_loss_spec_of(v->loss);
+    const double sw = s.sign * v->weight;
     const float *ref = s.ref_is_cat ? pair->x_cat : pair->x_iguana;
     int label = s.label_is_cat ? pair->cat : pair->iguana;
     double dist = 0;
@@ -37,7 +38,10 @@ double quiz_loss_value(quiz_loss which, quiz_output out, const quiz_pair *pair, 
     }
     /* yhat and e = yhat - y, in double. */
     double yhat[256], e[256], pred = 0;
-    if (out == QUIZ_SOFTMAX) {
+    if (v->out == QUIZ_LOGITS) {
+        for (int j = 0; j < classes; j++)
+            yhat[j] = z[j];
+    } else {
         double top = z[0], sum = 0;
         for (int j = 1; j < classes; j++)
             if (z[j] > top) top = z[j];
@@ -45,34 +49,35 @@ double quiz_loss_value(quiz_loss which, quiz_output out, const quiz_pair *pair, 
             sum += yhat[j] = exp(z[j] - top);
         for (int j = 0; j < classes; j++)
             yhat[j] /= sum;
-    } else {
-        for (int j = 0; j < classes; j++)
-            yhat[j] = z[j];
+        if (v->out == QUIZ_XENT) pred = top + log(sum) - z[label]; /* -log softmax(z)_label */
     }
     for (int j = 0; j < classes; j++) {
         e[j] = yhat[j] - (j == label);
-        pred += e[j] * e[j];
+        if (v->out != QUIZ_XENT) pred += e[j] * e[j];
     }
     if (dz) {
-        if (out == QUIZ_SOFTMAX) {
+        if (v->out == QUIZ_SOFTMAX) {
             /* d/dz_j of sum_i e_i^2 = sum_i 2 e_i p_i (delta_ij - p_j) = 2 p_j (e_j - <p, e>) */
             double pe = 0;
             for (int j = 0; j < classes; j++)
                 pe += yhat[j] * e[j];
             for (int j = 0; j < classes; j++)
-                dz[j] = (float)(2 * s.sign * yhat[j] * (e[j] - pe));
+                dz[j] = (float)(2 * sw * yhat[j] * (e[j] - pe));
+        } else if (v->out == QUIZ_LOGITS) {
+            for (int j = 0; j < classes; j++)
+                dz[j] = (float)(2 * sw * e[j]);
         } else {
             for (int j = 0; j < classes; j++)
-                dz[j] = (float)(2 * s.sign * e[j]);
+                dz[j] = (float)(sw * e[j]); /* softmax(z) - y */
         }
     }
     if (distance) *distance = dist;
     if (prediction) *prediction = pred;
-    return dist + s.sign * pred;
+    return dist + sw * pred;
 }
 
-double quiz_loss_gradient(nn_model *m, quiz_loss which, quiz_output out, const quiz_pair *pair,
-                          const float *x, float *grad, const float **logits) {
+double quiz_loss_gradient(nn_model *m, const quiz_variant *v, const quiz_pair *pair, const float *x,
+                          float *grad, const float **logits) {
     int k = nn_output_size(m), d = nn_input_size(m);
     if (k > 256 || pair->cat < 0 || pair->cat >= k || pair->iguana < 0 || pair->iguana >= k)
         return NAN;
@@ -80,7 +85,7 @@ double quiz_loss_gradient(nn_model *m, quiz_loss which, quiz_output out, const q
     const float *z = nn_forward(m, x, 1, 0);
     if (!z) return NAN;
     float *dz = nn_output_grad_buffer(m);
-    double loss = quiz_loss_value(which, out, pair, x, d, z, k, grad, dz, NULL, NULL);
+    double loss = quiz_loss_value(v, pair, x, d, z, k, grad, dz, NULL, NULL);
     if (logits) *logits = z;
     if (nn_backward(m, dz, 1)) return NAN;
     const float *through_net = nn_input_grad(m);
