@@ -9,6 +9,8 @@
  * Rows (run 'saliency'): metrics named with zero-padded indices so that queries can take
  * them apart with substr():
  *   img/iKK/{index,label,pred,loss,grad_l2,grad_max}     image KK (0-based, one per class)
+ *   img/iKK/{ink_grad_share,ink_area}   share of ||dL/dx||^2 within 2 pixels of the ink,
+ *                                       and the share of the image that region covers
  *   fd/iKK/{pixel,analytic,numeric,rel_error}             its finite-difference check
  *   step/iKK/sJJ/{length,t,predicted,measured}            its steps (change of the loss)
  *   fd_max_rel_error, fd_h, images
@@ -39,6 +41,29 @@ static int metric(nn_results *db, int64_t run, double value, nn_err *err, const 
     return results_log_metric(db, run, name, value, err);
 }
 
+/* Where the gradient lies: the share of ||dL/dx||^2 on the pixels within INK_REACH pixels
+ * (in both directions) of the digit's ink (x > 1/2), and the share of pixels that region
+ * covers. */
+#define INK_REACH 2
+static void ink_shares(const float *x, const float *g, double *grad_share, double *area) {
+    double on = 0, total = 0;
+    int covered = 0;
+    for (int r = 0; r < 28; r++)
+        for (int c = 0; c < 28; c++) {
+            int near = 0;
+            for (int dr = -INK_REACH; dr <= INK_REACH && !near; dr++)
+                for (int dc = -INK_REACH; dc <= INK_REACH && !near; dc++) {
+                    int rr = r + dr, cc = c + dc;
+                    near = rr >= 0 && rr < 28 && cc >= 0 && cc < 28 && x[rr * 28 + cc] > 0.5f;
+                }
+            double g2 = (double)g[r * 28 + c] * g[r * 28 + c];
+            total += g2;
+            if (near) on += g2, covered++;
+        }
+    *grad_share = total > 0 ? on / total : 0;
+    *area = covered / 784.0;
+}
+
 /* One image: gradient, check, steps; its two cells of the figure. */
 static int one_image(nn_results *db, int64_t run, const profile_config *cfg, nn_model *m,
                      const nn_images *test, int k, int index, nn_canvas *fig, double *rel_out,
@@ -60,6 +85,8 @@ static int one_image(nn_results *db, int64_t run, const profile_config *cfg, nn_
     double numeric = saliency_finite_difference(m, x, label, pixel, cfg->q1_h, work);
     double rel = fabs(g[pixel] - numeric) / fmax(fabs(g[pixel]), fabs(numeric));
     *rel_out = rel;
+    double share, area;
+    ink_shares(x, g, &share, &area);
     double ts[Q1_STEPS], after[Q1_STEPS];
     for (int j = 0; j < Q1_STEPS; j++)
         ts[j] = Q1_STEP_LENGTHS[j] / l2;
@@ -71,6 +98,8 @@ static int one_image(nn_results *db, int64_t run, const profile_config *cfg, nn_
         metric(db, run, loss, err, "img/i%02d/loss", k) ||
         metric(db, run, l2, err, "img/i%02d/grad_l2", k) ||
         metric(db, run, top, err, "img/i%02d/grad_max", k) ||
+        metric(db, run, share, err, "img/i%02d/ink_grad_share", k) ||
+        metric(db, run, area, err, "img/i%02d/ink_area", k) ||
         metric(db, run, pixel, err, "fd/i%02d/pixel", k) ||
         metric(db, run, g[pixel], err, "fd/i%02d/analytic", k) ||
         metric(db, run, numeric, err, "fd/i%02d/numeric", k) ||

@@ -18,8 +18,9 @@
  * Rows: runs 'count-A-nN' / 'count-B-nN' per seed, with the loop's epochs and metrics, and
  * metrics count_mae, count_exact (fraction of test images counted exactly), count_rmse,
  * labels (annotations used), train_images, epochs; B adds cell_accuracy, count_mae_cc,
- * count_exact_cc. Run 'aquarium' (seed = TEST_SEED) holds the test set's statistics and the
- * figure 07-quiz-aquarium.png (test images with, below, B's detections). */
+ * count_exact_cc, count_*_sum (B's count as the rounded sum of its probabilities). Run
+ * 'aquarium' (seed = TEST_SEED) holds the test set's statistics (mean_count, and
+ * count_*_guess: always guessing the rounded mean) and the figure 07-quiz-aquarium.png. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -203,7 +204,7 @@ static int64_t begin(nn_results *db, const nn_cli *cli, const profile_config *cf
 }
 
 static int approach_a(nn_results *db, const nn_cli *cli, const profile_config *cfg,
-                      const q2_data *d, int n, int64_t seed, nn_err *err) {
+                      const q2_data *d, int n, int64_t seed, int *pred_out, nn_err *err) {
     int64_t run = begin(db, cli, cfg, 'A', n, seed, err);
     if (run < 0) return -1;
     nn_rng rng;
@@ -227,6 +228,7 @@ static int approach_a(nn_results *db, const nn_cli *cli, const profile_config *c
     errors e = {0};
     for (int i = 0; i < d->test->images.n; i++)
         tally(&e, pred[i], d->test->images.labels[i]);
+    if (pred_out) memcpy(pred_out, pred, sizeof(int) * FIGURE_IMAGES);
     rc = log_errors(db, run, "", &e, err) || results_log_metric(db, run, "labels", n, err) ||
          results_log_metric(db, run, "train_images", n, err) ||
          results_log_metric(db, run, "epochs", epochs, err);
@@ -309,9 +311,12 @@ done:
     return experiment_end_run(db, run, rc ? -1 : 0, err);
 }
 
-/* The test set's statistics, and a figure: test images over B's per-cell probabilities. */
+/* The test set's statistics, and a figure: the first test images (top), where their fish
+ * centres are (the cells B is taught to mark, middle) and B's per-cell probabilities
+ * (bottom), from the first seed's models trained on the most images; the counts of those
+ * images go to metrics fig/iK/{true,a,cells,sum}. */
 static int log_test_set(nn_results *db, const nn_cli *cli, const profile_config *cfg,
-                        const nn_aquarium *test, const float *p, nn_err *err) {
+                        const nn_aquarium *test, const float *p, const int *a_pred, nn_err *err) {
     nn_json config;
     json_begin(&config);
     json_int(&config, "size", test->cfg.size);
@@ -337,19 +342,34 @@ static int log_test_set(nn_results *db, const nn_cli *cli, const profile_config 
              results_log_metric(db, run, "max_fish", test->cfg.max_fish, err) ||
              log_errors(db, run, "_guess", &e, err);
     int g = aquarium_grid(test, CELL), s = test->cfg.size, cols = FIGURE_IMAGES;
+    int cells[FIGURE_IMAGES], groups[FIGURE_IMAGES], sums[FIGURE_IMAGES];
+    count_cells(p, cols, g, cells, groups, sums);
     nn_canvas c = {0};
-    if (!rc) rc = canvas_init(&c, 2, cols, s, s, 3, 4, err);
+    if (!rc) rc = canvas_init(&c, 3, cols, s, s, 3, 4, err);
     for (int i = 0; i < cols && !rc; i++) {
-        float img[32 * 32], map[32 * 32];
+        float img[32 * 32], truth[32 * 32], map[32 * 32];
+        uint8_t centres[256];
         images_to_float(&test->images, (size_t)i, 1, img);
-        canvas_put_gray(&c, 0, i, img);
-        /* Each cell's probability spread over its 4 x 4 pixels. */
+        aquarium_cell_counts(test, i, CELL, centres);
+        /* Each cell's label and probability spread over its 4 x 4 pixels. */
         for (int y = 0; y < s; y++)
             for (int x = 0; x < s; x++) {
-                int r = y / CELL, q = x / CELL;
-                map[y * s + x] = r < g && q < g ? p[(size_t)i * g * g + r * g + q] : 0;
+                int r = y / CELL, q = x / CELL, in = r < g && q < g;
+                truth[y * s + x] = in ? centres[r * g + q] : 0;
+                map[y * s + x] = in ? p[(size_t)i * g * g + r * g + q] : 0;
             }
-        canvas_put_gray(&c, 1, i, map);
+        canvas_put_gray(&c, 0, i, img);
+        canvas_put_gray(&c, 1, i, truth);
+        canvas_put_gray(&c, 2, i, map);
+        char name[32];
+        snprintf(name, sizeof name, "fig/i%02d/true", i);
+        rc = results_log_metric(db, run, name, test->images.labels[i], err);
+        snprintf(name, sizeof name, "fig/i%02d/a", i);
+        rc = rc || results_log_metric(db, run, name, a_pred[i], err);
+        snprintf(name, sizeof name, "fig/i%02d/cells", i);
+        rc = rc || results_log_metric(db, run, name, cells[i], err);
+        snprintf(name, sizeof name, "fig/i%02d/sum", i);
+        rc = rc || results_log_metric(db, run, name, sums[i], err);
     }
     if (!rc) rc = figure_write_png(db, run, cli->figures_dir, CHAPTER, "aquarium", &c, err);
     canvas_free(&c);
@@ -364,6 +384,7 @@ int q2_counting(nn_results *db, const nn_cli *cli, const profile_config *cfg, nn
     rng_seed(&test_rng, TEST_SEED);
     int g = 0, rc = -1, max_n = cfg->q2_sizes[Q2_SIZES - 1];
     float *p_fig = NULL;
+    int a_fig[FIGURE_IMAGES] = {0};
     if (aquarium_generate(&acfg, cfg->q2_test_n, &test_rng, &test, err) ||
         aquarium_patches(&test, 0, test.images.n, CELL, CONTEXT, &test_patches, err))
         goto done;
@@ -383,13 +404,13 @@ int q2_counting(nn_results *db, const nn_cli *cli, const profile_config *cfg, nn
         for (int k = 0; k < Q2_SIZES; k++) {
             int n = cfg->q2_sizes[k];
             /* The figure shows the first seed's detector trained on the most data. */
-            float *want = s == 0 && k == Q2_SIZES - 1 ? p_fig : NULL;
-            if (approach_a(db, cli, cfg, &d, n, seed, err) ||
-                approach_b(db, cli, cfg, &d, n, seed, want, err))
+            int shown = s == 0 && k == Q2_SIZES - 1;
+            if (approach_a(db, cli, cfg, &d, n, seed, shown ? a_fig : NULL, err) ||
+                approach_b(db, cli, cfg, &d, n, seed, shown ? p_fig : NULL, err))
                 goto done;
         }
     }
-    rc = log_test_set(db, cli, cfg, &test, p_fig, err);
+    rc = log_test_set(db, cli, cfg, &test, p_fig, a_fig, err);
 done:
     free(p_fig);
     images_free(&test_patches);
