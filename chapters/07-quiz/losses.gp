@@ -15,7 +15,7 @@ set logscale y
 set format y '10^{%L}'
 set multiplot layout 1, 2
 set ylabel 'loss + 2'
-set key top right font ',10'
+set key below maxrows 3
 plot q('A') using 1:($2+2) with lines lw 2 lc rgb '#1f77b4' title 'A', \
      q('B') using 1:($2+2) with lines lw 2 lc rgb '#ff7f0e' title 'B', \
      q('C') using 1:($2+2) with lines lw 2 lc rgb '#2ca02c' title 'C', \
@@ -23,7 +23,7 @@ plot q('A') using 1:($2+2) with lines lw 2 lc rgb '#1f77b4' title 'A', \
      q('A-xent') using 1:($2+2) with lines lw 2 dt 2 lc rgb '#1f77b4' title 'A, cross-entropy', \
      q('A-w100') using 1:($2+2) with lines lw 2 dt 3 lc rgb '#1f77b4' title 'A, weight 100'
 set ylabel '-loss'
-set key bottom right
+set key below maxrows 3
 plot q('C-logits') using 1:(-$2) with lines lw 2 lc rgb '#2ca02c' title 'C, yhat = logits', \
      q('D-logits') using 1:(-$2) with lines lw 2 dt 2 lc rgb '#d62728' title 'D, yhat = logits'
 unset multiplot
