@@ -36,7 +36,7 @@ Test(saliency, gradient_matches_central_differences_at_every_pixel) {
         cr_assert_float_eq(loss, saliency_loss(m, x, label), 1e-12);
         double fd[6];
         for (int i = 0; i < 6; i++)
-            fd[i] = saliency_finite_difference(m, x, label, i, 1e-2f, work);
+            fd[i] = saliency_finite_difference(m, x, label, i, 1e-2f, work, NULL);
         cr_assert_lt(max_rel_err(g, fd, 6, 1e-3), 2e-3, "label %d", label);
     }
     nn_model_free(m);
@@ -48,7 +48,7 @@ Test(saliency, a_wrong_gradient_fails_the_same_comparison) {
     cr_assert_eq(saliency_gradient(m, x, 1, g, NULL), 0);
     double fd[6];
     for (int i = 0; i < 6; i++)
-        fd[i] = saliency_finite_difference(m, x, 1, i, 1e-2f, work);
+        fd[i] = saliency_finite_difference(m, x, 1, i, 1e-2f, work, NULL);
     g[2] *= 1.1f; /* a 10% error in one pixel */
     cr_assert_gt(max_rel_err(g, fd, 6, 1e-3), 2e-2);
     nn_model_free(m);
@@ -126,7 +126,33 @@ Test(saliency, misuse_returns_errors) {
     float x[6] = {0}, g[6], work[6];
     cr_assert_eq(saliency_gradient(m, x, 3, g, NULL), -1);
     cr_assert(isnan(saliency_loss(m, x, -1)));
-    cr_assert(isnan(saliency_finite_difference(m, x, 0, 6, 1e-2f, work)));
-    cr_assert(isnan(saliency_finite_difference(m, x, 0, 0, 0.0f, work)));
+    cr_assert(isnan(saliency_finite_difference(m, x, 0, 6, 1e-2f, work, NULL)));
+    cr_assert(isnan(saliency_finite_difference(m, x, 0, 0, 0.0f, work, NULL)));
+    nn_model_free(m);
+}
+
+/* One input, one ReLU unit with its kink at x = 0.5, two logits: z = (relu(x - 0.5), 0).
+ * A central difference across the kink averages the two slopes and is reported as such; a
+ * step that stays on one side is the derivative. */
+Test(saliency, a_kink_between_the_two_points_is_counted) {
+    nn_err err;
+    nn_model *m = nn_model_new(1, 1, 1, &err);
+    nn_add_dense(m, 1);
+    nn_add_activation(m, NN_RELU);
+    nn_add_dense(m, 2);
+    cr_assert_eq(nn_model_build(m, 1, &err), 0, "%s", err.msg);
+    nn_layer_weights(m, 0, &(size_t){0})[0] = 1;
+    nn_layer_bias(m, 0, &(size_t){0})[0] = -0.5f;
+    float *w2 = nn_layer_weights(m, 2, &(size_t){0});
+    w2[0] = 4, w2[1] = 0;
+    float x[1] = {0.503f}, g[1], work[1];
+    cr_assert_eq(saliency_gradient(m, x, 1, g, NULL), 0);
+    long kinks = -1;
+    double across = saliency_finite_difference(m, x, 1, 0, 1e-2f, work, &kinks);
+    cr_assert_eq(kinks, 1);
+    cr_assert_gt(fabs(across - g[0]) / fabs(g[0]), 0.2, "across the kink: %g vs %g", across, g[0]);
+    double beside = saliency_finite_difference(m, x, 1, 0, 1e-3f, work, &kinks);
+    cr_assert_eq(kinks, 0);
+    cr_assert_lt(fabs(beside - g[0]) / fabs(g[0]), 1e-3, "one side: %g vs %g", beside, g[0]);
     nn_model_free(m);
 }

@@ -12,6 +12,9 @@
  *   img/iKK/{ink_grad_share,ink_area}   share of ||dL/dx||^2 within 2 pixels of the ink,
  *                                       and the share of the image that region covers
  *   fd/iKK/{pixel,analytic,numeric,rel_error}             its finite-difference check
+ *   fd/iKK/{h,kinks,kinks_first_h}   the step used (q1_h, divided by 10 while a ReLU unit
+ *                                    changes state within +-h), the units that still do,
+ *                                    and how many did at q1_h
  *   step/iKK/sJJ/{length,t,predicted,measured}            its steps (change of the loss)
  *   fd_max_rel_error, fd_h, images
  * and the figure 07-quiz-saliency.png (images on top, dL/dx below). */
@@ -82,7 +85,19 @@ static int one_image(nn_results *db, int64_t run, const profile_config *cfg, nn_
         if (fabs(g[i]) > top) top = fabs(g[i]), pixel = i;
     }
     l2 = sqrt(l2);
-    double numeric = saliency_finite_difference(m, x, label, pixel, cfg->q1_h, work);
+    /* A ReLU unit that changes state between x - h and x + h puts a kink into the interval,
+     * and the difference is then not the derivative: shrink h tenfold (at most twice) until
+     * no unit does. The first kinks found are logged too. */
+    float h = cfg->q1_h;
+    long kinks = 0, first_kinks = 0;
+    double numeric = NAN;
+    for (int tries = 0;; tries++) {
+        numeric = saliency_finite_difference(m, x, label, pixel, h, work, &kinks);
+        if (isnan(numeric)) return nn_fail(err, "saliency: finite difference failed (memory)");
+        if (tries == 0) first_kinks = kinks;
+        if (!kinks || tries == 2) break;
+        h /= 10;
+    }
     double rel = fabs(g[pixel] - numeric) / fmax(fabs(g[pixel]), fabs(numeric));
     *rel_out = rel;
     double share, area;
@@ -103,6 +118,9 @@ static int one_image(nn_results *db, int64_t run, const profile_config *cfg, nn_
         metric(db, run, pixel, err, "fd/i%02d/pixel", k) ||
         metric(db, run, g[pixel], err, "fd/i%02d/analytic", k) ||
         metric(db, run, numeric, err, "fd/i%02d/numeric", k) ||
+        metric(db, run, h, err, "fd/i%02d/h", k) ||
+        metric(db, run, kinks, err, "fd/i%02d/kinks", k) ||
+        metric(db, run, first_kinks, err, "fd/i%02d/kinks_first_h", k) ||
         metric(db, run, rel, err, "fd/i%02d/rel_error", k))
         return -1;
     for (int j = 0; j < Q1_STEPS; j++)

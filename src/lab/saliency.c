@@ -2,6 +2,8 @@
 #include "lab/saliency.h"
 
 #include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 double saliency_xent(const float *logits, int classes, int label, double *d) {
@@ -53,15 +55,48 @@ int saliency_gradient(nn_model *m, const float *x, int label, float *grad, doubl
     return 0;
 }
 
+/* The ReLU layers' units: how many, and (with state != NULL) whether each is active in the
+ * last forward (state[k] = 1), or whether that differs from a recorded state (the count of
+ * differences is returned then). */
+static long relu_units(const nn_model *m, uint8_t *state, int compare) {
+    long units = 0, changed = 0;
+    for (int i = 0; i < nn_layer_count(m); i++) {
+        nn_layer_desc d;
+        int c, h, w;
+        if (nn_layer_describe(m, i, &d) || d.kind != NN_LAYER_ACTIVATION || d.act != NN_RELU ||
+            nn_layer_shape(m, i, &c, &h, &w))
+            continue;
+        const float *out = nn_layer_output(m, i);
+        for (long k = 0; k < (long)c * h * w; k++, units++) {
+            if (!state) continue;
+            uint8_t on = out[k] > 0;
+            if (compare)
+                changed += state[units] != on;
+            else
+                state[units] = on;
+        }
+    }
+    return compare ? changed : units;
+}
+
 double saliency_finite_difference(nn_model *m, const float *x, int label, int pixel, float h,
-                                  float *work) {
+                                  float *work, long *kinks) {
     int d = nn_input_size(m);
     if (check(m, label) || pixel < 0 || pixel >= d || !(h > 0)) return NAN;
+    uint8_t *state = NULL;
+    if (kinks) {
+        long units = relu_units(m, NULL, 0);
+        if (units > 0 && !(state = malloc((size_t)units))) return NAN;
+        *kinks = 0;
+    }
     memcpy(work, x, (size_t)d * sizeof *work);
     work[pixel] = x[pixel] + h;
     double up = saliency_loss(m, work, label);
+    if (state) relu_units(m, state, 0);
     work[pixel] = x[pixel] - h;
     double down = saliency_loss(m, work, label);
+    if (state) *kinks = relu_units(m, state, 1);
+    free(state);
     /* The step actually taken, after float rounding of x +- h. */
     double span = (double)(x[pixel] + h) - (double)(x[pixel] - h);
     return (up - down) / span;
