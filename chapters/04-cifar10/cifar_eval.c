@@ -5,6 +5,7 @@
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/clock.h"
 #include "data/augment.h"
@@ -202,4 +203,90 @@ int cifar_measure_throughput(nn_model *m, const nn_images *set, int batch, int t
     free(x);
     if (!rc) *images_per_second = done / seconds;
     return rc;
+}
+
+/* ---- peak ---------------------------------------------------------------------------- */
+
+#if defined(__AVX512F__)
+#include <immintrin.h>
+typedef __m512 vec;
+#define VEC_FLOATS 16
+#define vec_set1 _mm512_set1_ps
+#define vec_fma _mm512_fmadd_ps
+#define vec_add _mm512_add_ps
+static float vec_first(vec v) {
+    return _mm512_cvtss_f32(v);
+}
+#elif defined(__FMA__) && defined(__AVX__)
+#include <immintrin.h>
+typedef __m256 vec;
+#define VEC_FLOATS 8
+#define vec_set1 _mm256_set1_ps
+#define vec_fma _mm256_fmadd_ps
+#define vec_add _mm256_add_ps
+static float vec_first(vec v) {
+    return _mm256_cvtss_f32(v);
+}
+#else
+#include <math.h>
+typedef float vec;
+#define VEC_FLOATS 1
+static vec vec_set1(float x) {
+    return x;
+}
+static vec vec_fma(vec a, vec b, vec c) {
+    return fmaf(a, b, c);
+}
+static vec vec_add(vec a, vec b) {
+    return a + b;
+}
+static float vec_first(vec v) {
+    return v;
+}
+#endif
+
+static double thread_cpu_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* 12 independent accumulators: more than latency (4 cycles) x FMA ports (2) on the cores
+ * nnlab runs on, so the loop is bound by throughput, not by a dependency chain. */
+#define CHAINS 12
+static float fma_block(long iterations, float seed) {
+    vec a[CHAINS];
+    vec m = vec_set1(0.9999999f), c = vec_set1(1e-7f);
+    for (int k = 0; k < CHAINS; k++)
+        a[k] = vec_set1(seed + (float)k);
+    for (long i = 0; i < iterations; i++) {
+        a[0] = vec_fma(a[0], m, c), a[1] = vec_fma(a[1], m, c), a[2] = vec_fma(a[2], m, c);
+        a[3] = vec_fma(a[3], m, c), a[4] = vec_fma(a[4], m, c), a[5] = vec_fma(a[5], m, c);
+        a[6] = vec_fma(a[6], m, c), a[7] = vec_fma(a[7], m, c), a[8] = vec_fma(a[8], m, c);
+        a[9] = vec_fma(a[9], m, c), a[10] = vec_fma(a[10], m, c), a[11] = vec_fma(a[11], m, c);
+    }
+    vec s = a[0];
+    for (int k = 1; k < CHAINS; k++)
+        s = vec_add(s, a[k]);
+    return vec_first(s);
+}
+
+double cifar_fma_peak_gflops(double seconds) {
+    long iterations = 1 << 20;
+    double best = 0, spent = 0;
+    volatile float sink = 0;
+    /* Repeat blocks until `seconds` are spent; keep the fastest block (the least disturbed). */
+    while (spent < seconds) {
+        double t0 = thread_cpu_seconds();
+        sink = sink + fma_block(iterations, sink);
+        double t = thread_cpu_seconds() - t0;
+        spent += t;
+        if (t < 1e-3) {
+            iterations *= 4;
+            continue;
+        }
+        double gflops = 2.0 * CHAINS * VEC_FLOATS * (double)iterations / t / 1e9;
+        if (gflops > best) best = gflops;
+    }
+    return best;
 }

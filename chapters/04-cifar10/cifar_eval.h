@@ -56,4 +56,11 @@ int cifar_measure_latency(nn_model *m, const nn_images *set, int warmup, int cou
 int cifar_measure_throughput(nn_model *m, const nn_images *set, int batch, int threads, int count,
                              double *images_per_second, nn_err *err);
 
+/* The floating-point peak of one core, measured: independent chains of fused multiply-adds
+ * on the widest vectors the build targets (AVX-512, else AVX2, else scalar), for about
+ * `seconds` of this thread's CPU time, in GFLOP/s (a multiply-add is 2 FLOPs). CPU time,
+ * not wall time, so that other processes on the machine do not lower it: it is what one
+ * core can do when it runs, the yardstick for "fraction of peak". */
+double cifar_fma_peak_gflops(double seconds);
+
 #endif

@@ -46,6 +46,7 @@ typedef struct profile_config {
     float lr;
     cifar_arch arch, narrow;
     cifar_test_opts final_test, ablation_test;
+    double peak_seconds; /* CPU time spent measuring one core's peak */
 } profile_config;
 
 static const profile_config FULL = {
@@ -60,6 +61,7 @@ static const profile_config FULL = {
     .narrow = {16, {32, 64, 96}, {0, 0, 0}},
     .final_test = {.batch = 256, .latency_warmup = 50, .latency_n = 1000, .throughput_n = 2048},
     .ablation_test = {.batch = 256, .latency_warmup = 50, .latency_n = 1000, .throughput_n = 1024},
+    .peak_seconds = 2,
 };
 
 static const profile_config SMOKE = {
@@ -74,6 +76,7 @@ static const profile_config SMOKE = {
     .narrow = {4, {8, 16, 16}, {0, 0, 0}},
     .final_test = {.batch = 100, .latency_warmup = 5, .latency_n = 50, .throughput_n = 200},
     .ablation_test = {.batch = 100, .latency_warmup = 5, .latency_n = 20, .throughput_n = 100},
+    .peak_seconds = 0.05,
 };
 
 typedef struct chapter {
@@ -208,7 +211,10 @@ static int run_job(chapter *ch, const model_job *job, nn_err *err) {
         goto done;
     }
     if (!job->final && log_valid(ch, run, loaded, err)) goto done;
-    if (job->final && draw_confused(ch, run, &tr.plain, pred, err)) goto done;
+    if (job->final && (draw_confused(ch, run, &tr.plain, pred, err) ||
+                       results_log_metric(ch->db, run, "peak_gflops_1t",
+                                          cifar_fma_peak_gflops(cfg->peak_seconds), err)))
+        goto done;
     fprintf(stderr, "  %s: test accuracy %.2f%% (flip %.2f%%), %.1f min training, %.3f ms/image\n",
             job->experiment, 100 * tr.plain.accuracy, 100 * tr.tta.accuracy, res.train_seconds / 60,
             tr.latency.median_ms);

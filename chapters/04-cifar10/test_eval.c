@@ -183,3 +183,8 @@ Test(augment, the_recipe_source_gives_shifted_and_mirrored_originals) {
     batches_free(&b);
     images_free(&im);
 }
+
+Test(peak, the_measured_peak_is_positive_and_finite) {
+    double p = cifar_fma_peak_gflops(0.01);
+    cr_assert(p > 0.1 && p < 1e5, "peak %g GFLOP/s", p);
+}
