@@ -47,11 +47,23 @@ nn_model *cifar_model_new(const cifar_arch *a, int max_batch, nn_rng *init, nn_e
     }
     nn_add_maxpool(m, 4, 4); /* 32 / 2^3 = 4: one value per channel */
     nn_add_dense(m, 10);
+    nn_add_dense(m, 10); /* the fixed logit scale, see below */
     if (nn_model_build(m, max_batch, err)) {
         nn_model_free(m);
         return NULL;
     }
     nn_model_init(m, NN_INIT_HE_NORMAL, init);
+    /* Logits times CIFAR_LOGIT_SCALE, as a frozen diagonal layer: the head's input is a max
+     * of ReLUs over 192 channels, so one SGD step at the recipe's rate would move the logits
+     * by hundreds without it (measured: the loss exploded within ten steps). Page's ResNet-9
+     * multiplies by 0.125 and airbench by 1/9 for the same reason. */
+    int last = nn_layer_count(m) - 1;
+    size_t len;
+    float *w = nn_layer_weights(m, last, &len);
+    for (int i = 0; i < 10; i++)
+        for (int j = 0; j < 10; j++)
+            w[i * 10 + j] = i == j ? CIFAR_LOGIT_SCALE : 0.0f;
+    nn_freeze_layer(m, last, 1);
     return m;
 }
 

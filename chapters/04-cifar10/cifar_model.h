@@ -6,7 +6,8 @@
  * groups, each
  *     conv 3x3 -> maxpool 2x2 -> batch norm -> ReLU -> conv 3x3 -> batch norm -> ReLU
  *     [-> residual block: conv 3x3, BN, ReLU, conv 3x3, BN, + skip, ReLU   when res[g]]
- * then a 4x4 max pool to one value per channel and a dense layer to the 10 logits. Inputs
+ * then a 4x4 max pool to one value per channel, a dense layer to 10 values, and a fixed
+ * (frozen) diagonal dense layer that multiplies them by CIFAR_LOGIT_SCALE [Page 2018]. Inputs
  * are pixels/255 in [0, 1], (3, 32, 32), as images_to_float writes them: no per-channel
  * normalisation (the batch norm after the stem absorbs the mean and scale), so a program
  * that loads the saved file needs nothing but the pixels.
@@ -24,6 +25,7 @@
 #include "nn/model.h"
 
 #define CIFAR_GROUPS 3
+#define CIFAR_LOGIT_SCALE 0.125f
 
 typedef struct cifar_arch {
     int stem;                /* channels of the stem convolution (0: no stem) */

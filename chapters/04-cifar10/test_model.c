@@ -28,7 +28,7 @@ static size_t formula(const cifar_arch *a) {
         if (a->res[g]) total += 2 * (9 * w * w + w + 2 * w);
         in = a->width[g];
     }
-    return total + 10 * (size_t)in + 10;
+    return total + 10 * (size_t)in + 10 + 110; /* the head, then the fixed 10 x 10 scale */
 }
 
 static nn_model *build(const cifar_arch *a, int batch) {
@@ -69,12 +69,35 @@ Test(cifar_model, multiply_adds_of_conv_and_dense_layers) {
     /* Layer 3: group 1's first conv, 8 -> 16 at 32 x 32 (before its pool). */
     cr_assert_eq(model_layer_macs(m, 3), (int64_t)16 * 32 * 32 * 8 * 9);
     int last = nn_layer_count(m) - 1;
-    cr_assert_eq(model_layer_macs(m, last), 32 * 10, "the dense head: 32 features, 10 logits");
+    cr_assert_eq(model_layer_macs(m, last - 1), 32 * 10, "the dense head: 32 features, 10 logits");
+    cr_assert_eq(model_layer_macs(m, last), 10 * 10, "the fixed logit scale");
     int64_t total = 0;
     for (int i = 0; i < nn_layer_count(m); i++)
         total += model_layer_macs(m, i);
     cr_assert_eq(model_macs(m), total);
     cr_assert_eq(model_layer_macs(m, last + 1), -1);
+    nn_model_free(m);
+}
+
+Test(cifar_model, the_logits_are_scaled_by_a_frozen_diagonal_layer) {
+    cifar_arch a = {4, {8, 8, 8}, {0, 0, 0}};
+    nn_model *m = build(&a, 1);
+    int last = nn_layer_count(m) - 1;
+    cr_assert(nn_layer_frozen(m, last));
+    size_t len;
+    const float *w = nn_layer_weights(m, last, &len);
+    cr_assert_eq(len, 100);
+    for (int i = 0; i < 10; i++)
+        for (int j = 0; j < 10; j++)
+            cr_assert_eq(w[i * 10 + j], i == j ? CIFAR_LOGIT_SCALE : 0.0f);
+    /* The logits are exactly the scaled outputs of the head. */
+    float x[3072];
+    for (int i = 0; i < 3072; i++)
+        x[i] = (float)(i % 97) / 97.0f;
+    const float *logits = nn_forward(m, x, 1, 0);
+    const float *head = nn_layer_output(m, last - 1);
+    for (int k = 0; k < 10; k++)
+        cr_assert_eq(logits[k], head[k] * CIFAR_LOGIT_SCALE);
     nn_model_free(m);
 }
 
