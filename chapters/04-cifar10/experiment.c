@@ -5,8 +5,8 @@
  * saved to a file, read back and measured by cifar_test_file (what cifar-test runs), so the
  * report's numbers are the programs' numbers.
  *
- *   final        the chapter's recipe on all 50,000 training images, test accuracy after
- *                every epoch; saved as <dirname of --db>/04-cifar10/cifar10-final.nnm and
+ *   final        the chapter's recipe on all 50,000 training images, accuracy on the first
+ *                2,000 test images after every epoch (the learning curve); saved as <dirname of --db>/04-cifar10/cifar10-final.nnm and
  *                recorded in `artifacts` (kind 'model') -- chapter 05 loads it from there.
  *                Its run also holds the per-layer table (config_json.layers), the test
  *                measurements (cifar_test.h) and the picture of the most-confused pairs.
@@ -41,6 +41,7 @@
 
 typedef struct profile_config {
     int train_n, holdout_n, test_n; /* ablations train on train_n - holdout_n */
+    int watch_n;                    /* first test images evaluated after every epoch (final) */
     int final_epochs, ablation_epochs;
     int batch;
     float lr;
@@ -53,14 +54,15 @@ static const profile_config FULL = {
     .train_n = 50000,
     .holdout_n = 5000,
     .test_n = 10000,
-    .final_epochs = 16,
+    .watch_n = 2000,
+    .final_epochs = 15,
     .ablation_epochs = 4,
     .batch = 256,
     .lr = 0.4f,
     .arch = {32, {64, 128, 192}, {0, 0, 0}},
     .narrow = {16, {32, 64, 96}, {0, 0, 0}},
     .final_test = {.batch = 256, .latency_warmup = 50, .latency_n = 1000, .throughput_n = 2048},
-    .ablation_test = {.batch = 256, .latency_warmup = 50, .latency_n = 1000, .throughput_n = 1024},
+    .ablation_test = {.batch = 256, .latency_warmup = 50, .latency_n = 1000, .throughput_n = 512},
     .peak_seconds = 2,
 };
 
@@ -68,6 +70,7 @@ static const profile_config SMOKE = {
     .train_n = 500,
     .holdout_n = 100,
     .test_n = 200,
+    .watch_n = 100,
     .final_epochs = 2,
     .ablation_epochs = 1,
     .batch = 50,
@@ -84,6 +87,7 @@ typedef struct chapter {
     const profile_config *cfg;
     nn_results *db;
     nn_images train, fit, holdout, test; /* fit = train minus holdout */
+    nn_images watch;                     /* the first watch_n test images */
     char dir[PATH_CAP];                  /* <dirname of --db>/04-cifar10 */
 } chapter;
 
@@ -159,6 +163,7 @@ static int run_job(chapter *ch, const model_job *job, nn_err *err) {
     json_int(&config, "train_n", train->n);
     json_int(&config, "holdout_n", job->final ? 0 : ch->holdout.n);
     json_int(&config, "test_n", ch->test.n);
+    if (job->final) json_int(&config, "watch_n", ch->watch.n);
     if (job->final) {
         /* The per-layer table of the report, from the network itself. */
         nn_rng r;
@@ -193,7 +198,7 @@ static int run_job(chapter *ch, const model_job *job, nn_err *err) {
     }
     nn_train_result res;
     cifar_train_opts topts = {
-        .label = job->experiment, .watch = job->final ? &ch->test : NULL, .log_confusion = 0};
+        .label = job->experiment, .watch = job->final ? &ch->watch : NULL, .log_confusion = 0};
     if (cifar_train(ch->db, run, &job->recipe, train, (uint64_t)ch->cli->seed, &topts, &trained,
                     &res, err) ||
         nn_model_save(trained, path, err) || sha256_file_hex(path, hex, err) ||
@@ -282,7 +287,8 @@ int main(int argc, char **argv) {
         images_subset(&all_train, 0, cfg->train_n - cfg->holdout_n, &ch.fit, &err) ||
         images_subset(&all_train, cfg->train_n - cfg->holdout_n, cfg->holdout_n, &ch.holdout,
                       &err) ||
-        images_subset(&all_test, 0, cfg->test_n, &ch.test, &err))
+        images_subset(&all_test, 0, cfg->test_n, &ch.test, &err) ||
+        images_subset(&all_test, 0, cfg->watch_n, &ch.watch, &err))
         goto out;
     images_free(&all_train);
     images_free(&all_test);
@@ -302,5 +308,6 @@ out:
     images_free(&ch.fit);
     images_free(&ch.holdout);
     images_free(&ch.test);
+    images_free(&ch.watch);
     return rc;
 }
