@@ -204,7 +204,10 @@ static int run_job(chapter *ch, const model_job *job, nn_err *err) {
         nn_model_save(trained, path, err) || sha256_file_hex(path, hex, err) ||
         results_log_artifact(ch->db, run, "model", path, hex, err))
         goto done;
-    /* From here on, only what the file holds is measured. */
+    /* From here on, only what the file holds is measured (and the trained copy's buffers,
+     * a gigabyte at the training batch, are given back first). */
+    nn_model_free(trained);
+    trained = NULL;
     cifar_test_opts topt = job->final ? cfg->final_test : cfg->ablation_test;
     topt.threads = omp_get_max_threads();
     cifar_test_result tr;
