@@ -271,6 +271,10 @@ static float fma_block(long iterations, float seed) {
     return vec_first(s);
 }
 
+int cifar_fma_vector_bits(void) {
+    return VEC_FLOATS * 32;
+}
+
 double cifar_fma_peak_gflops(double seconds) {
     long iterations = 1 << 20;
     double best = 0, spent = 0;

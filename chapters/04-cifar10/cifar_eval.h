@@ -62,5 +62,7 @@ int cifar_measure_throughput(nn_model *m, const nn_images *set, int batch, int t
  * not wall time, so that other processes on the machine do not lower it: it is what one
  * core can do when it runs, the yardstick for "fraction of peak". */
 double cifar_fma_peak_gflops(double seconds);
+/* The vector width that measurement uses, in bits: 512, 256 or 32 (scalar). */
+int cifar_fma_vector_bits(void);
 
 #endif

@@ -10,8 +10,8 @@
  *                recorded in `artifacts` (kind 'model') -- chapter 05 loads it from there.
  *                Its run also holds the per-layer table (config_json.layers), the test
  *                measurements (cifar_test.h) and the picture of the most-confused pairs.
- *   ablations    shorter schedules trained on the first 45,000 training images, measured on
- *                the other 5,000 (the held-out 'valid' set, where settings are compared)
+ *   ablations    shorter schedules trained on the first 20,000 training images, measured on
+ *                the last 5,000 (the held-out 'valid' set, where settings are compared)
  *                and on the test set: the base recipe, no augmentation, half the width,
  *                half the epochs, no label smoothing. Test-time flipping is measured on
  *                every model.
@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <cblas.h>
 #include <omp.h>
 
 #include "base/sha256.h"
@@ -40,7 +41,8 @@
 #define CONFUSED_EXAMPLES 8
 
 typedef struct profile_config {
-    int train_n, holdout_n, test_n; /* ablations train on train_n - holdout_n */
+    int train_n, test_n;            /* the final model trains on the first train_n */
+    int fit_n, holdout_n;           /* ablations: the first fit_n; held out: the last holdout_n */
     int watch_n;                    /* first test images evaluated after every epoch (final) */
     int final_epochs, ablation_epochs;
     int batch;
@@ -52,10 +54,11 @@ typedef struct profile_config {
 
 static const profile_config FULL = {
     .train_n = 50000,
+    .fit_n = 20000,
     .holdout_n = 5000,
     .test_n = 10000,
     .watch_n = 2000,
-    .final_epochs = 15,
+    .final_epochs = 10,
     .ablation_epochs = 4,
     .batch = 256,
     .lr = 0.4f,
@@ -68,6 +71,7 @@ static const profile_config FULL = {
 
 static const profile_config SMOKE = {
     .train_n = 500,
+    .fit_n = 400,
     .holdout_n = 100,
     .test_n = 200,
     .watch_n = 100,
@@ -86,7 +90,7 @@ typedef struct chapter {
     const nn_cli *cli;
     const profile_config *cfg;
     nn_results *db;
-    nn_images train, fit, holdout, test; /* fit = train minus holdout */
+    nn_images train, fit, holdout, test; /* fit and holdout: disjoint parts of train */
     nn_images watch;                     /* the first watch_n test images */
     char dir[PATH_CAP];                  /* <dirname of --db>/04-cifar10 */
 } chapter;
@@ -163,6 +167,9 @@ static int run_job(chapter *ch, const model_job *job, nn_err *err) {
     json_int(&config, "train_n", train->n);
     json_int(&config, "holdout_n", job->final ? 0 : ch->holdout.n);
     json_int(&config, "test_n", ch->test.n);
+    json_str(&config, "blas_core", openblas_get_corename());
+    const char *coretype = getenv("OPENBLAS_CORETYPE");
+    json_str(&config, "openblas_coretype_env", coretype ? coretype : "");
     if (job->final) json_int(&config, "watch_n", ch->watch.n);
     if (job->final) {
         /* The per-layer table of the report, from the network itself. */
@@ -221,7 +228,9 @@ static int run_job(chapter *ch, const model_job *job, nn_err *err) {
     if (!job->final && log_valid(ch, run, loaded, err)) goto done;
     if (job->final && (draw_confused(ch, run, &tr.plain, pred, err) ||
                        results_log_metric(ch->db, run, "peak_gflops_1t",
-                                          cifar_fma_peak_gflops(cfg->peak_seconds), err)))
+                                          cifar_fma_peak_gflops(cfg->peak_seconds), err) ||
+                       results_log_metric(ch->db, run, "peak_vector_bits",
+                                          cifar_fma_vector_bits(), err)))
         goto done;
     fprintf(stderr, "  %s: test accuracy %.2f%% (flip %.2f%%), %.1f min training, %.3f ms/image\n",
             job->experiment, 100 * tr.plain.accuracy, 100 * tr.tta.accuracy, res.train_seconds / 60,
@@ -287,12 +296,17 @@ int main(int argc, char **argv) {
     if (cifar10_load_split(cli.data_dir, "train", &all_train, &err) ||
         cifar10_load_split(cli.data_dir, "test", &all_test, &err) ||
         images_subset(&all_train, 0, cfg->train_n, &ch.train, &err) ||
-        images_subset(&all_train, 0, cfg->train_n - cfg->holdout_n, &ch.fit, &err) ||
+        images_subset(&all_train, 0, cfg->fit_n, &ch.fit, &err) ||
         images_subset(&all_train, cfg->train_n - cfg->holdout_n, cfg->holdout_n, &ch.holdout,
                       &err) ||
         images_subset(&all_test, 0, cfg->test_n, &ch.test, &err) ||
         images_subset(&all_test, 0, cfg->watch_n, &ch.watch, &err))
         goto out;
+    if (cfg->fit_n > cfg->train_n - cfg->holdout_n) {
+        nn_fail(&err, "the ablations' %d training images overlap the %d held out", cfg->fit_n,
+                cfg->holdout_n);
+        goto out;
+    }
     images_free(&all_train);
     images_free(&all_test);
     if (make_model_dir(&ch, &err) || !(ch.db = results_open(cli.db, &err))) goto out;

@@ -1,5 +1,6 @@
 /* main-cifar-train.c - cifar-train: trains the chapter's CIFAR-10 network from scratch and
  * saves it as a model file (nn/model_io.h), logging every epoch into the results database. */
+#include <cblas.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -122,6 +123,7 @@ int main(int argc, char **argv) {
     json_int(&config, "train_n", train_n);
     json_int(&config, "test_n", test_n);
     json_str(&config, "out", a.out);
+    json_str(&config, "blas_core", openblas_get_corename());
     const char *config_text = json_end(&config);
     if (!config_text) {
         nn_fail(&err, "the run's configuration does not fit in %d bytes", NN_JSON_MAX);

@@ -1,5 +1,5 @@
 # Accuracy against single-image latency (batch 1, one thread, median) for every model of the
-# chapter: held-out accuracy of the ablations (trained on 45,000 images), test accuracy of
+# chapter: held-out accuracy of the ablations (trained on part of the training set), test accuracy of
 # all of them, and the same with test-time flipping (two passes, so about twice the time).
 # Point area grows with the parameter count.
 # Set by the Makefile: terminal, output, and `db` (the results database).
@@ -24,5 +24,5 @@ set style line 3 lc rgb '#2ca02c' pt 9
 
 plot pts('test_accuracy', 'latency_ms_median') using 1:2:(1.5 + 2 * $3) with points ls 1 ps variable title 'test', \
      pts('test_accuracy', 'latency_ms_median') using 1:2:4 with labels left offset 1.2, 0 font ',9' notitle, \
-     pts('valid_accuracy', 'latency_ms_median') using 1:2:(1.5 + 2 * $3) with points ls 2 ps variable title 'held-out 5,000 (ablations)', \
+     pts('valid_accuracy', 'latency_ms_median') using 1:2:(1.5 + 2 * $3) with points ls 2 ps variable title 'held-out training images (ablations)', \
      pts('test_accuracy_tta', 'latency_tta_ms_median') using 1:2:(1.5 + 2 * $3) with points ls 3 ps variable title 'test, with test-time flip'
