@@ -11,7 +11,7 @@
 cifar_recipe cifar_recipe_default(void) {
     return (cifar_recipe){
         .arch = {.stem = 32, .width = {64, 128, 192}, .res = {0, 0, 0}},
-        .epochs = 16,
+        .epochs = 10,
         .batch = 256,
         .lr = 0.4f,
         .warmup = 0.2f,

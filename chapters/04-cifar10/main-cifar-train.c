@@ -18,7 +18,7 @@ static const char DESCRIPTION[] =
     "cifar-train). Inputs are pixels/255; nothing else is needed to use the file.\n\n"
     "Its own options:\n"
     "  --out FILE         model file to write (default: cifar10.nnm)\n"
-    "  --epochs N         training epochs (default: 16; smoke profile: 1)\n"
+    "  --epochs N         training epochs (default: 10; smoke profile: 1)\n"
     "  --batch N          mini-batch size (default: 256)\n"
     "  --lr X             peak learning rate of the one-cycle schedule (default: 0.4)\n"
     "  --widths S,A,B,C   channels of the stem and the three groups (default: 32,64,128,192;\n"
