@@ -14,7 +14,7 @@
 #include "nn/model_io.h"
 
 static const char DESCRIPTION[] =
-    "Usage: cifar-test MODEL --db PATH [options]\n\n"
+    "Also takes one argument, MODEL: cifar-test MODEL --db PATH [options].\n\n"
     "Loads MODEL (a file written by cifar-train or the chapter's pipeline; format:\n"
     "src/nn/model_io.h) and tests it on the CIFAR-10 test images: accuracy, accuracy with\n"
     "test-time flipping, accuracy per class, the confusion matrix, the parameter count read\n"
