@@ -32,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <xmmintrin.h>
 
 #include "bench.h"
@@ -178,6 +179,8 @@ static nn_model *build_model(const bench_arch *a, int max_batch, nn_err *err) {
         case BL_RELU: nn_add_activation(m, NN_RELU); break;
         case BL_CONV: nn_add_conv2d(m, l->a, l->b, 1, l->c); break;
         case BL_MAXPOOL: nn_add_maxpool(m, l->a, l->a); break;
+        case BL_BATCHNORM: nn_add_batchnorm(m); break;
+        case BL_SCALE: nn_add_dense(m, a->classes); break; /* set by fix_scales */
         }
     }
     if (nn_model_build(m, max_batch, err) < 0) {
@@ -185,6 +188,20 @@ static nn_model *build_model(const bench_arch *a, int max_batch, nn_err *err) {
         return NULL;
     }
     return m;
+}
+
+/* A fixed scale is a diagonal dense layer of 1/a, frozen (as chapter 04 builds it); every
+ * bench layer is one model layer, so layer i of the model is layers[i]. After init. */
+static void fix_scales(nn_model *m, const bench_arch *a) {
+    for (int i = 0; i < a->n_layers; i++) {
+        if (a->layers[i].kind != BL_SCALE) continue;
+        size_t len;
+        float *w = nn_layer_weights(m, i, &len);
+        for (int r = 0; r < a->classes; r++)
+            for (int c = 0; c < a->classes; c++)
+                w[r * a->classes + c] = r == c ? 1.0f / (float)a->layers[i].a : 0.0f;
+        nn_freeze_layer(m, i, 1);
+    }
 }
 
 typedef struct bench_ctx {
@@ -209,6 +226,12 @@ static void run_step(bench_ctx *c) {
     c->loss = softmax_xent(logits, c->y + (size_t)k * c->batch, c->batch, c->classes, d);
     nn_backward(c->model, d, c->batch);
     nn_optim_step(c->opt, 0.01f);
+}
+
+/* Peak resident set size of this process so far, in MB (Linux reports ru_maxrss in KB). */
+static double peak_rss_mb(void) {
+    struct rusage ru;
+    return getrusage(RUSAGE_SELF, &ru) ? -1 : ru.ru_maxrss / 1024.0;
 }
 
 /* The 1-minute load average (-1 if unknown): the machine is shared, so every record says
@@ -256,6 +279,7 @@ static int bench_row(const options *o) {
     rng_seed(&rng, (uint64_t)o->seed);
     nn_rng init_rng = rng_split(&rng, 1), data_rng = rng_split(&rng, 2);
     nn_model_init(m, NN_INIT_HE_NORMAL, &init_rng);
+    fix_scales(m, a);
     nn_set_input_grad(m, 0);
 
     bench_ctx c = {.model = m, .batch = o->batch, .in_size = nn_input_size(m),
@@ -297,9 +321,9 @@ static int bench_row(const options *o) {
     printf("{\"impl\":\"nnlab\",\"kind\":\"row\",\"model\":\"%s\",\"mode\":\"%s\",\"batch\":%d,"
            "\"threads\":%d,\"img_per_s\":%.6g,\"img_per_s_best\":%.6g,\"ms_per_img\":%.6g,"
            "\"gflops\":%.4g,"
-           "\"repeats\":%d,\"steps\":%ld,\"last_loss\":%.6g,",
+           "\"repeats\":%d,\"steps\":%ld,\"last_loss\":%.6g,\"rss_mb\":%.1f,",
            o->model, o->mode, o->batch, o->threads, img_s, best, 1000.0 / img_s, gflops, o->repeats,
-           steps, (double)c.loss);
+           steps, (double)c.loss, peak_rss_mb());
     print_config(o);
     printf("}\n");
     free(rate);

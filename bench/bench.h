@@ -23,7 +23,9 @@
  *   repeats, steps                 timed repeats, optimiser steps or forwards in all of them
  *   config    how the side was configured (threads of each pool, flags), free text
  *   skip      present when the row could not be measured, with the reason
- *   gflops    (peak records) median GFLOP/s of the large sgemm */
+ *   gflops    (peak records) median GFLOP/s of the large sgemm
+ *   rss_mb    peak resident set size of the process that measured the row (MB), so that
+ *             speed is never bought with memory unnoticed */
 #ifndef NN_BENCH_H
 #define NN_BENCH_H
 
@@ -37,6 +39,8 @@ typedef enum bench_layer_kind {
     BL_RELU,    /* no arguments */
     BL_CONV,    /* a = filters, b = square kernel size, c = zero padding on each side */
     BL_MAXPOOL, /* a = square window = stride */
+    BL_BATCHNORM, /* per channel, batch statistics in a training step; no arguments */
+    BL_SCALE,   /* logits times 1/a, fixed (nnlab: a frozen diagonal dense layer) */
 } bench_layer_kind;
 
 typedef struct bench_layer {
@@ -45,7 +49,7 @@ typedef struct bench_layer {
 } bench_layer;
 
 typedef struct bench_arch {
-    const char *name;        /* "mlp8", "cnn" */
+    const char *name;        /* "mlp8", "cnn", "cifar" */
     const char *description; /* one line, for --help and the database */
     int c, h, w;             /* input sample shape */
     int classes;
@@ -63,7 +67,8 @@ double bench_forward_flops(const bench_arch *a);
 double bench_step_flops(const bench_arch *a, const char *mode);
 
 /* Replays training steps of `a` with the raw kernels of layers.h for `seconds` (after a
- * warm-up) and prints, per kernel, ms per step, share and GFLOP/s to `out` (kernels.c). */
+ * warm-up) and prints, per kernel, ms per step, share and GFLOP/s to `out` (kernels.c).
+ * Architectures with batch norm or a fixed scale are not replayed (-1, message on out). */
 int bench_kernels(const bench_arch *a, int batch, int threads, double seconds, FILE *out);
 
 /* One record as read back by the report; keys a record lacks stay empty or 0, keys the report
@@ -74,6 +79,7 @@ typedef struct bench_record {
         cpu[BENCH_STR];
     int batch, threads, repeats;
     double img_per_s, img_per_s_best, ms_per_img, gflops, load, load_start, load_end;
+    double rss_mb; /* peak resident set size of the measuring process; 0: not recorded */
 } bench_record;
 
 /* Parses JSON-lines text of `len` bytes into recs (at most `max`; *count of them) (records.c).

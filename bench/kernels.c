@@ -47,6 +47,13 @@ static float *floats(size_t n, nn_rng *rng, float scale) {
 
 int bench_kernels(const bench_arch *a, int batch, int threads, double seconds, FILE *out) {
     const int L = a->n_layers, n = batch;
+    for (int i = 0; i < L; i++)
+        if (a->layers[i].kind == BL_BATCHNORM || a->layers[i].kind == BL_SCALE) {
+            fprintf(out, "bench: --kernels does not replay batch norm or fixed scales (model %s)\n",
+                    a->name);
+            return -1;
+        }
+    if (L < 1) return -1;
     klayer *ls = calloc((size_t)L, sizeof *ls);
     nn_rng rng;
     rng_seed(&rng, 1);
@@ -86,6 +93,8 @@ int bench_kernels(const bench_arch *a, int batch, int threads, double seconds, F
             l->oc = c, l->oh = h / l->spec->a, l->ow = w / l->spec->a;
             break;
         case BL_RELU:
+        case BL_BATCHNORM: /* refused above */
+        case BL_SCALE:
             l->oc = c, l->oh = h, l->ow = w;
             break;
         }
@@ -134,6 +143,9 @@ int bench_kernels(const bench_arch *a, int batch, int threads, double seconds, F
             case BL_RELU:
                 TIMED(l->fwd, activation_forward(NN_RELU, l->out, in, n, (int)l->out_size));
                 break;
+            case BL_BATCHNORM: /* refused above */
+            case BL_SCALE:
+                break;
             }
             in = l->out;
         }
@@ -159,6 +171,9 @@ int bench_kernels(const bench_arch *a, int batch, int threads, double seconds, F
             case BL_RELU:
                 if (dx) TIMED(l->bwd, activation_backward(NN_RELU, dx, l->d_out, lin, l->out, n,
                                                           (int)l->out_size));
+                break;
+            case BL_BATCHNORM: /* refused above */
+            case BL_SCALE:
                 break;
             }
         }

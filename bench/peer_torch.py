@@ -7,8 +7,10 @@ per row and thread configuration and collects the JSON line it prints (format: b
 
 Same work as nnlab's side (bench/bench.c), so the ratio compares implementations, not tasks:
   - the same shapes (bench/arch.c): the 8-layer MLP 784-500-500-500-200-200-100-50-10 with
-    ReLU, and the MNIST CNN conv5x5x32 pad 2 - ReLU - maxpool 2 - conv5x5x64 pad 2 - ReLU -
-    maxpool 2 - dense 1024 - ReLU - dense 10; He-normal weights, zero biases;
+    ReLU, the MNIST CNN conv5x5x32 pad 2 - ReLU - maxpool 2 - conv5x5x64 pad 2 - ReLU -
+    maxpool 2 - dense 1024 - ReLU - dense 10, and chapter 04's CIFAR-10 network (conv-BN-ReLU
+    stem of 32, three conv groups of 64/128/192, maxpool 4, dense 10, logits times 1/8);
+    He-normal weights, zero biases, batch norm at scale 1 and shift 0;
   - seeded synthetic data, a pool of 8 batches used in turn;
   - a training step is zero_grad(set_to_none) + forward + cross_entropy + backward +
     SGD(lr 0.01, momentum 0.9) step; the input does not require a gradient, so autograd
@@ -17,7 +19,8 @@ Same work as nnlab's side (bench/bench.c), so the ratio compares implementations
     --grad-mode inference_mode, torch.inference_mode(), which skips a little more
     bookkeeping; run.sh tries both and keeps the better);
   - warm-up, then `repeats` timed repeats of at least `seconds` each, median reported.
-torch.set_flush_denormal(True) is set (the nnlab side sets FTZ/DAZ likewise).
+torch.set_flush_denormal(True) is set (the nnlab side sets FTZ/DAZ likewise). Every record
+also holds the process's peak resident set size (rss_mb), as nnlab's does.
 
 Threads: PyTorch has two pools on this build: its own (OpenMP, torch.set_num_threads, used
 by elementwise ops, the optimiser and oneDNN convolutions) and OpenBLAS's (read from
@@ -29,6 +32,7 @@ import argparse
 import ctypes
 import json
 import os
+import resource
 import statistics
 import sys
 import time
@@ -44,6 +48,20 @@ except ImportError as e:  # the tests never need torch; the bench says how to ge
 POOL = 8
 
 
+class Scale(nn.Module):
+    """Logits times a fixed factor (nnlab: a frozen diagonal dense layer)."""
+
+    def __init__(self, factor):
+        super().__init__()
+        self.factor = factor
+
+    def forward(self, x):
+        return x * self.factor
+
+
+SHAPES = {"mlp8": (1, 28, 28), "cnn": (1, 28, 28), "cifar": (3, 32, 32)}
+
+
 def build(model):
     if model == "mlp8":
         sizes = [784, 500, 500, 500, 200, 200, 100, 50, 10]
@@ -53,6 +71,15 @@ def build(model):
             if i < len(sizes) - 2:
                 layers.append(nn.ReLU())
         net = nn.Sequential(*layers)
+    elif model == "cifar":
+        def group(c_in, c_out):
+            return [nn.Conv2d(c_in, c_out, 3, padding=1), nn.MaxPool2d(2), nn.BatchNorm2d(c_out),
+                    nn.ReLU(), nn.Conv2d(c_out, c_out, 3, padding=1), nn.BatchNorm2d(c_out),
+                    nn.ReLU()]
+        net = nn.Sequential(
+            nn.Conv2d(3, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(),
+            *group(32, 64), *group(64, 128), *group(128, 192),
+            nn.MaxPool2d(4), nn.Flatten(), nn.Linear(192, 10), Scale(1 / 8))
     elif model == "cnn":
         net = nn.Sequential(
             nn.Conv2d(1, 32, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
@@ -80,7 +107,7 @@ def openblas_threads():
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--model", required=True, choices=["mlp8", "cnn"])
+    ap.add_argument("--model", required=True, choices=sorted(SHAPES))
     ap.add_argument("--mode", required=True, choices=["train", "infer"])
     ap.add_argument("--batch", type=int, default=None)
     ap.add_argument("--threads", type=int, required=True,
@@ -104,7 +131,7 @@ def main():
 
     net = build(a.model)
     gen = torch.Generator().manual_seed(a.seed + 1)
-    xs = [torch.rand(batch, 1, 28, 28, generator=gen) for _ in range(POOL)]
+    xs = [torch.rand(batch, *SHAPES[a.model], generator=gen) for _ in range(POOL)]
     ys = [torch.randint(0, 10, (batch,), generator=gen) for _ in range(POOL)]
     train = a.mode == "train"
     if train:
@@ -157,7 +184,7 @@ def main():
     config += "; OMP_WAIT_POLICY=%s OPENBLAS_THREAD_TIMEOUT=%s" % (
         wait, os.environ.get("OPENBLAS_THREAD_TIMEOUT") or "default")
     config += "; flush_denormal"
-    if a.model == "cnn":
+    if a.model in ("cnn", "cifar"):
         config += "; oneDNN %s" % ("on" if torch.backends.mkldnn.is_available() else "off")
     label = "torch=%d blas=%s wait=%s" % (torch.get_num_threads(), ob, wait)
     if not train:
@@ -167,7 +194,9 @@ def main():
                       "img_per_s_best": max(rates), "load": round(os.getloadavg()[0], 2),
                       "ms_per_img": 1000.0 / img_s, "repeats": a.repeats, "steps": steps,
                       "torch_threads": torch.get_num_threads(), "openblas_threads": -1 if ob is None else ob,
-                      "config": config, "label": label}), flush=True)
+                      "config": config, "label": label,
+                      "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0}),
+          flush=True)
 
 
 if __name__ == "__main__":

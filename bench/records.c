@@ -87,6 +87,7 @@ static int set_number(bench_record *r, const char *key, double v) {
     else if (!strcmp(key, "load")) r->load = v;
     else if (!strcmp(key, "load_start")) r->load_start = v;
     else if (!strcmp(key, "load_end")) r->load_end = v;
+    else if (!strcmp(key, "rss_mb")) r->rss_mb = v;
     return 0;
 }
 

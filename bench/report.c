@@ -77,6 +77,7 @@ typedef struct side {
     double img_per_s;     /* median over the records of the chosen configuration */
     double best;          /* the fastest single repeat of that configuration */
     int repeats;          /* timed repeats in those records, summed */
+    double rss_mb;        /* the largest peak RSS of those records (0: none recorded) */
     char config[STR];
     char label[64];       /* short form of config, for the table */
     char skip[STR];
@@ -106,7 +107,7 @@ static side combine(const record *recs, int n, const record *key, const char *im
     for (int k = 0; k < n_configs; k++) {
         double rates[MAX_RECORDS];
         int m = 0, repeats = 0;
-        double best = 0;
+        double best = 0, rss = 0;
         for (int i = 0; i < n; i++) {
             const record *r = &recs[i];
             if (same_row(r, key) && !strcmp(r->impl, impl) && !r->skip[0] &&
@@ -114,6 +115,7 @@ static side combine(const record *recs, int n, const record *key, const char *im
                 rates[m++] = r->img_per_s;
                 repeats += r->repeats;
                 best = r->img_per_s_best > best ? r->img_per_s_best : best;
+                rss = r->rss_mb > rss ? r->rss_mb : rss;
             }
         }
         double rate = median(rates, m);
@@ -122,6 +124,7 @@ static side combine(const record *recs, int n, const record *key, const char *im
             s.img_per_s = rate;
             s.best = best;
             s.repeats = repeats;
+            s.rss_mb = rss;
             copy_text(s.config, sizeof s.config, configs[k]);
             copy_text(s.label, sizeof s.label, labels[k]);
         }
@@ -169,16 +172,18 @@ static void fmt_num(char *buf, size_t size, int ok, double v, int decimals) {
 
 static void print_table(const record *recs, int n, const record **rows, int n_rows) {
     printf("| model | mode  | batch | thr | nnlab img/s | torch img/s | ratio | best-of ratio | nnlab ms/img |"
-           " torch ms/img | nnlab GFLOP/s | torch GFLOP/s | peak GFLOP/s | load | nnlab config | torch config |\n");
+           " torch ms/img | nnlab GFLOP/s | torch GFLOP/s | peak GFLOP/s | nnlab MB | torch MB | load |"
+           " nnlab config | torch config |\n");
     printf("|-------|-------|------:|----:|------------:|------------:|------:|--------------:|-------------:|"
-           "-------------:|--------------:|--------------:|-------------:|-----:|--------------|--------------|\n");
+           "-------------:|--------------:|--------------:|-------------:|---------:|---------:|-----:|"
+           "--------------|--------------|\n");
     for (int i = 0; i < n_rows; i++) {
         const record *key = rows[i];
         const bench_arch *a = bench_arch_find(key->model);
         double flops = a ? bench_step_flops(a, key->mode) : 0;
         side us = combine(recs, n, key, "nnlab"), them = combine(recs, n, key, "torch");
         double peak = peak_for(recs, n, key->threads);
-        char b[11][32];
+        char b[13][32];
         fmt_num(b[0], 32, us.measured, us.img_per_s, 0);
         fmt_num(b[1], 32, them.measured, them.img_per_s, 0);
         fmt_num(b[2], 32, us.measured && them.measured, us.img_per_s / them.img_per_s, 2);
@@ -190,10 +195,12 @@ static void print_table(const record *recs, int n, const record **rows, int n_ro
         double load = row_load(recs, n, key);
         fmt_num(b[9], 32, load >= 0, load, 1);
         fmt_num(b[8], 32, us.measured && them.measured && them.best > 0, us.best / them.best, 2);
+        fmt_num(b[10], 32, us.measured && us.rss_mb > 0, us.rss_mb, 0);
+        fmt_num(b[11], 32, them.measured && them.rss_mb > 0, them.rss_mb, 0);
         printf("| %-5s | %-5s | %5d | %3d | %11s | %11s | %5s | %13s | %12s | %12s | %13s | %13s | "
-               "%12s | %4s | %s | %s |\n",
+               "%12s | %8s | %8s | %4s | %s | %s |\n",
                key->model, key->mode, key->batch, key->threads, b[0], b[1], b[2], b[8], b[3], b[4],
-               b[5], b[6], b[7], b[9], us.measured ? us.label : us.skip,
+               b[5], b[6], b[7], b[10], b[11], b[9], us.measured ? us.label : us.skip,
                them.measured ? them.label : them.skip);
         if (!us.measured) printf("|       |       |       |     | (%s) |\n",
                                  us.skip[0] ? us.skip : "nnlab: not measured");
@@ -228,7 +235,9 @@ static int log_row_metrics(nn_results *db, int64_t run, const record *key, const
         {"nnlab_img_per_s", us->measured, us->img_per_s},
         {"torch_img_per_s", them->measured, them->img_per_s},
         {"nnlab_gflops", us->measured, us->img_per_s * flops * 1e-9},
-        {"torch_gflops", them->measured, them->img_per_s * flops * 1e-9}};
+        {"torch_gflops", them->measured, them->img_per_s * flops * 1e-9},
+        {"nnlab_rss_mb", us->measured && us->rss_mb > 0, us->rss_mb},
+        {"torch_rss_mb", them->measured && them->rss_mb > 0, them->rss_mb}};
     for (size_t i = 0; i < sizeof m / sizeof m[0]; i++) {
         if (!m[i].ok) continue;
         snprintf(name, sizeof name, "%s.b%d.t%d", m[i].what, key->batch, key->threads);

@@ -4,14 +4,16 @@
 # Usage: bench/run.sh [--db PATH] [--bin PATH] [--seconds S] [--repeats R] [--rounds N]
 #                     [--quick] [--out DIR]
 #
-# For every row - training throughput of mlp8 and cnn at batch 64 and 128 with 1 and 2
-# threads, and single-thread batch-1 inference latency of both - it runs nnlab's side
+# For every row - training throughput of mlp8 and cnn at batch 64 and 128 and of chapter 04's
+# CIFAR-10 network (cifar) at batch 256, with 1 and 2 threads, and single-thread batch-1
+# inference latency of all three - it runs nnlab's side
 # (build/release/bin/bench) and then PyTorch's side (bench/peer_torch.py under Debian's
 # /usr/bin/python3) right after it, so both see the same machine load. PyTorch is run in
 # each honest thread configuration (its own pool with the threads and OpenBLAS with 1, and
 # the reverse; for inference also no_grad and inference_mode); with 2 threads both sides
 # also run with idle threads that sleep instead of spin (OMP_WAIT_POLICY=passive,
 # OPENBLAS_THREAD_TIMEOUT=4). The report keeps each side's best configuration and names it.
+# Every record also holds the peak resident set size of the process that measured it.
 # The whole sweep is repeated --rounds times (the machine is shared: rows are interleaved
 # and medians taken), and the large-sgemm peak is measured at the start and at the end.
 #
@@ -101,8 +103,10 @@ echo "bench: nnlab vs PyTorch on $cpu ($cores cores), load average $load_start;"
      "$ROUNDS round(s) of $REPEATS x ${SECONDS_PER_REPEAT}s repeats per row -> $RESULTS" >&2
 peak
 for round in $(seq 1 "$ROUNDS"); do
-    for model in mlp8 cnn; do
-        for batch in 64 128; do
+    # Chapter 04's CIFAR-10 network trains at its own batch, 256.
+    for spec in mlp8:64 mlp8:128 cnn:64 cnn:128 cifar:256; do
+        model=${spec%%:*}
+        for batch in ${spec#*:}; do
             for threads in 1 2; do
                 echo "  round $round: $model train batch $batch threads $threads" >&2
                 nnlab_row "$model" train "$batch" "$threads"
@@ -118,7 +122,7 @@ for round in $(seq 1 "$ROUNDS"); do
             done
         done
     done
-    for model in mlp8 cnn; do
+    for model in mlp8 cnn cifar; do
         echo "  round $round: $model infer batch 1 threads 1" >&2
         nnlab_row "$model" infer 1 1
         torch_row "$model" infer 1 1 1 1 no_grad
