@@ -187,3 +187,42 @@ Test(adversarial_source, adversarial_training_beats_clean_training_under_attack)
     cr_assert(robust > clean + 0.1, "accuracy under PGD: %.3f adversarially trained, %.3f clean",
               robust, clean);
 }
+
+Test(adversarial_source, the_radius_ramps_up_linearly_then_stays) {
+    nn_images set = toy_set(64, 3);
+    nn_batches b;
+    cr_assert_eq(batches_init(&b, &set, 16, NULL), 0);
+    nn_model *m = toy_model(4);
+    nn_rng attack;
+    rng_seed(&attack, 2);
+    nn_image_source images = {.batches = &b};
+    nn_adversarial_source s = {.inner = train_source_images(&images),
+                               .model = m,
+                               .pgd = {.eps = 0.2f, .alpha = 0.1f, .steps = 2, .random_start = 1},
+                               .rng = &attack,
+                               .ramp = 32};
+    cr_assert_eq(adversarial_source_init(&s, NULL), 0);
+    nn_batch_source src = train_source_adversarial(&s);
+    batches_rewind(&b);
+    const float want[4] = {0, 0.1f, 0.2f, 0.2f}; /* after 0, 16, 32, 48 samples */
+    for (int k = 0; k < 4; k++) {
+        float eps = adversarial_source_eps(&s);
+        cr_assert_float_eq(eps, want[k], 1e-6, "batch %d: eps %g", k, eps);
+        nn_batches copy;
+        const float *x;
+        const uint8_t *y;
+        cr_assert_eq(batches_init(&copy, &set, 16, NULL), 0);
+        batches_rewind(&copy);
+        for (int j = 0; j <= k; j++)
+            batches_next(&copy);
+        cr_assert_eq(src.next(src.ctx, &x, &y, NULL), 16);
+        for (int i = 0; i < 16 * 16; i++)
+            cr_assert(fabsf(x[i] - copy.x[i]) <= want[k] + 1e-6f, "batch %d moved %g > %g", k,
+                      fabsf(x[i] - copy.x[i]), want[k]);
+        batches_free(&copy);
+    }
+    adversarial_source_free(&s);
+    nn_model_free(m);
+    batches_free(&b);
+    images_free(&set);
+}

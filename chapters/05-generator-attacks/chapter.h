@@ -40,6 +40,7 @@ typedef struct ch_profile {
     float robust_eps, robust_alpha; /* Madry et al.: L-inf ball, step */
     int robust_steps;               /* PGD steps per training batch */
     float robust_lr;
+    float robust_ramp; /* share of the training over which eps grows from 0 */
     /* cifar-classifiers */
     int cifar_train_n, cifar_test_n;
     int standin_epochs;

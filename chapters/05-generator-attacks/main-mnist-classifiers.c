@@ -61,6 +61,7 @@ static int train_one(nn_results *db, const nn_cli *cli, const ch_profile *p, con
         json_num(&j, "eps", p->robust_eps);
         json_num(&j, "alpha", p->robust_alpha);
         json_int(&j, "steps", p->robust_steps);
+        json_num(&j, "eps_ramp", p->robust_ramp);
     }
     int64_t run = results_begin_run(
         db, &(nn_run_info){CHAPTER, s->experiment, cli->profile, json_end(&j), cli->seed}, err);
@@ -90,7 +91,8 @@ static int train_one(nn_results *db, const nn_cli *cli, const ch_profile *p, con
                                               .alpha = p->robust_alpha,
                                               .steps = p->robust_steps,
                                               .random_start = 1},
-                                      .rng = &attack_rng};
+                                      .rng = &attack_rng,
+                                      .ramp = (long)(p->robust_ramp * epochs * train->n)};
         if (adversarial_source_init(&adv, err)) goto done;
         src = train_source_adversarial(&adv);
     }

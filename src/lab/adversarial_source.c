@@ -10,6 +10,7 @@ int adversarial_source_init(nn_adversarial_source *s, nn_err *err) {
         return nn_fail(err, "adversarial source: needs a model and a source of clean batches");
     if (s->pgd.steps < 1 || !(s->pgd.alpha > 0) || !(s->pgd.eps >= 0))
         return nn_fail(err, "adversarial source: needs eps >= 0, alpha > 0 and steps >= 1");
+    if (s->ramp < 0) return nn_fail(err, "adversarial source: the ramp must be >= 0 samples");
     if (s->pgd.random_start && !s->rng)
         return nn_fail(err, "adversarial source: a random start needs a generator");
     s->x_adv = malloc((size_t)nn_max_batch(s->model) * nn_input_size(s->model) * sizeof(float));
@@ -48,6 +49,12 @@ static int adversarial_next(void *ctx, const float **x, const uint8_t **y, nn_er
     }
     nn_pgd_config pgd = s->pgd;
     pgd.early_stop = 0; /* train on the strongest example the budget finds */
+    float eps = adversarial_source_eps(s);
+    if (eps < pgd.eps) {
+        pgd.alpha *= pgd.eps > 0 ? eps / pgd.eps : 0;
+        pgd.eps = eps;
+    }
+    if (!(pgd.alpha > 0)) pgd.alpha = 1e-12f; /* eps 0: the attack leaves x where it is */
     int rc = attack_pgd_untargeted(m, clean, *y, n, &pgd, s->rng, s->x_adv, NULL, err);
     for (int l = 0; l < layers; l++)
         nn_freeze_layer(m, l, s->frozen[l]);
@@ -56,6 +63,11 @@ static int adversarial_next(void *ctx, const float **x, const uint8_t **y, nn_er
     s->attacked += n;
     *x = s->x_adv;
     return n;
+}
+
+float adversarial_source_eps(const nn_adversarial_source *s) {
+    if (s->ramp <= 0 || s->attacked >= s->ramp) return s->pgd.eps;
+    return s->pgd.eps * (float)((double)s->attacked / (double)s->ramp);
 }
 
 nn_batch_source train_source_adversarial(nn_adversarial_source *s) {

@@ -23,6 +23,11 @@
  *     train_classifier(db, run, m, opt, train_source_adversarial(&adv), &cfg, &r, &err);
  *     adversarial_source_free(&adv);
  *
+ * A radius ramp (ramp > 0): the first `ramp` attacked samples see a radius growing linearly
+ * from 0 to pgd.eps (and the step alpha with it), a common remedy when training at the full
+ * radius from the first batch collapses to a constant prediction (MNIST at eps 0.3 with a
+ * small budget of epochs does).
+ *
  * The buffer for the adversarial batch (the model's max batch of inputs) is allocated once by
  * adversarial_source_init; nothing is allocated per batch. */
 #ifndef NN_ADVERSARIAL_SOURCE_H
@@ -37,6 +42,7 @@ typedef struct nn_adversarial_source {
     nn_model *model;       /* the model being trained (attacked as it is at each batch) */
     nn_pgd_config pgd;     /* eps, alpha, steps, random_start (early_stop is ignored) */
     nn_rng *rng;           /* the random starts */
+    long ramp;             /* samples over which the radius grows from 0 to pgd.eps; 0: none */
     /* Filled by adversarial_source_init: */
     float *x_adv;
     unsigned char *frozen; /* the layers' frozen flags, saved during an attack */
@@ -46,5 +52,7 @@ typedef struct nn_adversarial_source {
 int adversarial_source_init(nn_adversarial_source *s, nn_err *err);
 void adversarial_source_free(nn_adversarial_source *s);
 nn_batch_source train_source_adversarial(nn_adversarial_source *s);
+/* The radius the next batch is attacked with (pgd.eps once the ramp is over). */
+float adversarial_source_eps(const nn_adversarial_source *s);
 
 #endif
