@@ -48,14 +48,15 @@ typedef struct ch_profile {
     int cifar_ft_epochs; /* fast adversarial fine-tuning (Wong et al. 2020) */
     float cifar_eps, cifar_alpha, cifar_ft_lr;
     /* the experiment */
-    int digits;                    /* MNIST images attacked towards every class */
-    int max_rounds;                /* the generator's round budget */
-    int heldout_n;                 /* held-out test images per robustness comparison */
-    int pgd_steps;                 /* steps of every PGD evaluation */
-    float lr_image, lr_target;     /* the generator's Adam learning rates */
-    int image_steps, target_steps; /* Adam steps of each kind per round */
-    int robust_eval_n;             /* MNIST test images for accuracy under PGD */
-    int cifar_eval_n;              /* CIFAR-10 test images for accuracy under PGD */
+    int digits;                            /* MNIST images attacked towards every class */
+    int max_rounds;                        /* the generator's round budget */
+    int heldout_n;                         /* held-out test images per robustness comparison */
+    int pgd_steps;                         /* steps of every PGD evaluation */
+    float lr_image, lr_target;             /* the generator's Adam learning rates on MNIST */
+    float cifar_lr_image, cifar_lr_target; /* ... and on CIFAR-10 */
+    int image_steps, target_steps;         /* Adam steps of each kind per round */
+    int robust_eval_n;                     /* MNIST test images for accuracy under PGD */
+    int cifar_eval_n;                      /* CIFAR-10 test images for accuracy under PGD */
 } ch_profile;
 
 extern const ch_profile CH_FULL, CH_SMOKE;
@@ -122,8 +123,8 @@ int ch_take_option(int *argc, char **argv, const char *name, int has_value, cons
 
 /* ---- the experiment's steps (experiment.c, generator_runs.c, grids.c, robustness.c) -------- */
 
-/* The generator's settings for a profile (gen_config of attack/generator.h). */
-gen_config ch_gen_config(const ch_profile *p, gen_loss loss);
+/* The generator's settings for a profile and dataset (gen_config of attack/generator.h). */
+gen_config ch_gen_config(const ch_profile *p, gen_loss loss, int cifar);
 
 /* One generator attack per (image, class): every image of `samples` (indices into set)
  * towards every class of the model, its own class included (done at round 0). */

@@ -192,7 +192,7 @@ static int64_t begin(ctx *c, const char *experiment, nn_json *j, nn_err *err) {
 static int attack_run(ctx *c, const char *experiment, const loaded *l, const nn_images *set,
                       const int *samples, int n, gen_loss loss, int log_rounds, int extras,
                       const char *grid_name, float *adv_out, nn_err *err) {
-    gen_config cfg = ch_gen_config(c->p, loss);
+    gen_config cfg = ch_gen_config(c->p, loss, set->c == 3);
     nn_json j;
     json_begin(&j);
     json_model(&j, "model", l);
@@ -243,7 +243,7 @@ done:
 static int eval_run(ctx *c, const char *experiment, const loaded *l, const nn_images *set,
                     const float *eps, int n_eps, int eval_n, const int *heldout, int n_heldout,
                     float *adv_first, nn_err *err) {
-    gen_config cfg = ch_gen_config(c->p, GEN_LOSS_MSE);
+    gen_config cfg = ch_gen_config(c->p, GEN_LOSS_MSE, set->c == 3);
     nn_json j;
     json_begin(&j);
     json_model(&j, "model", l);

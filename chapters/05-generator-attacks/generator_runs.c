@@ -24,10 +24,10 @@
 #include "base/progress.h"
 #include "chapter.h"
 
-gen_config ch_gen_config(const ch_profile *p, gen_loss loss) {
+gen_config ch_gen_config(const ch_profile *p, gen_loss loss, int cifar) {
     gen_config cfg = gen_defaults();
-    cfg.lr_image = p->lr_image;
-    cfg.lr_target = p->lr_target;
+    cfg.lr_image = cifar ? p->cifar_lr_image : p->lr_image;
+    cfg.lr_target = cifar ? p->cifar_lr_target : p->lr_target;
     cfg.image_steps = p->image_steps;
     cfg.target_steps = p->target_steps;
     cfg.max_rounds = p->max_rounds;
