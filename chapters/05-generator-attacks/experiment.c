@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attack/adversarial_grid.h"
 #include "chapter.h"
 #include "lab/cli.h"
 #include "lab/config_json.h"
@@ -187,6 +188,29 @@ static int64_t begin(ctx *c, const char *experiment, nn_json *j, nn_err *err) {
         c->db, &(nn_run_info){CHAPTER, experiment, c->cli->profile, config, c->cli->seed}, err);
 }
 
+/* Where the successful changes of a grey-level job went: the share of their squared L2 mass
+ * on the digit's stroke (original pixel >= 0.5) against the stroke's share of the pixels, and
+ * the share that brightens (metrics stroke_mass_share, stroke_pixel_share, added_mass_share). */
+static int log_stroke_shares(nn_results *db, int64_t run, const nn_images *set, const float *orig,
+                             const float *adv, const gen_state *final, int n, nn_err *err) {
+    int classes = set->classes, d = (int)images_stride(set);
+    adv_delta_sums sums = {0};
+    for (int i = 0; i < n; i++)
+        for (int t = 0; t < classes; t++) {
+            const gen_state *s = &final[(size_t)i * classes + t];
+            if (!s->done || s->round == 0) continue; /* successes that changed the image */
+            adv_delta_accumulate(&sums, orig + (size_t)i * d, adv + ((size_t)i * classes + t) * d,
+                                 1, d, 0.5f, NULL, NULL);
+        }
+    if (!sums.samples) return 0;
+    return results_log_metric(db, run, "stroke_mass_share", adv_stroke_mass_share(&sums), err) ||
+                   results_log_metric(db, run, "stroke_pixel_share", adv_stroke_pixel_share(&sums),
+                                      err) ||
+                   results_log_metric(db, run, "added_mass_share", adv_added_mass_share(&sums), err)
+               ? -1
+               : 0;
+}
+
 /* A generator attack on `samples` of `set` against model l, as run `experiment`. With
  * grid_name, the grids; with extras, PGD at the same size and the gradient norms. */
 static int attack_run(ctx *c, const char *experiment, const loaded *l, const nn_images *set,
@@ -226,6 +250,7 @@ static int attack_run(ctx *c, const char *experiment, const loaded *l, const nn_
     if (extras && (ch_pgd_same_linf(&job, c->p->pgd_steps, err) || ch_log_gradients(&job, err)))
         goto done;
     ch_gather(set, samples, n, orig, NULL);
+    if (set->c == 1 && log_stroke_shares(c->db, run, set, orig, adv, final, n, err)) goto done;
     if (grid_name && ch_write_grids(c->db, run, c->cli->figures_dir, grid_name, orig, adv, n,
                                     classes, set->c, set->h, set->w, err))
         goto done;
