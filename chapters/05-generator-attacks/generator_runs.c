@@ -66,7 +66,7 @@ fail:
     return -1;
 }
 
-static char SPLIT_P[256][12]; /* "gen-p0", "gen-p1", ... */
+static char SPLIT_P[256][16]; /* "gen-p0", "gen-p1", ... */
 
 static void log_round(rows *r, const ch_gen_job *job, const gen_attack *a, int k, int sample,
                       int source, int classes) {
@@ -86,7 +86,7 @@ static void log_round(rows *r, const ch_gen_job *job, const gen_attack *a, int k
 int ch_run_generator(ch_gen_job *job, nn_err *err) {
     int classes = nn_output_size(job->model), d = nn_input_size(job->model);
     for (int c = 0; c < classes && c < 256; c++)
-        snprintf(SPLIT_P[c], sizeof SPLIT_P[c], "gen-p%d", c);
+        snprintf(SPLIT_P[c], sizeof SPLIT_P[c], "gen-p%d", c & 255);
     gen_attack *a = gen_attack_new(job->model, classes, err);
     float *x = malloc(sizeof(float) * (size_t)classes * d);
     uint8_t *targets = malloc((size_t)classes);
