@@ -61,7 +61,7 @@ const ch_profile CH_SMOKE = {
     .cifar_alpha = 10 / 255.0f,
     .cifar_ft_lr = 2e-4f,
     .digits = 5,
-    .max_rounds = 30,
+    .max_rounds = 20,
     .heldout_n = 2,
     .pgd_steps = 5,
     .lr_image = 0.005f,
@@ -70,6 +70,6 @@ const ch_profile CH_SMOKE = {
     .cifar_lr_target = 0.002f,
     .image_steps = 1,
     .target_steps = 1,
-    .robust_eval_n = 100,
+    .robust_eval_n = 50,
     .cifar_eval_n = 50,
 };
