@@ -200,12 +200,30 @@ done:
     return rc;
 }
 
+/* Mean cosine between the gradients of one image's targets (n gradients of d values). */
+static double mean_pair_cosine(const float *g, int n, int d) {
+    double sum = 0;
+    int pairs = 0;
+    for (int a = 0; a < n; a++)
+        for (int b = a + 1; b < n; b++) {
+            double dot = 0, na = 0, nb = 0;
+            for (int k = 0; k < d; k++) {
+                double u = g[(size_t)a * d + k], v = g[(size_t)b * d + k];
+                dot += u * v, na += u * u, nb += v * v;
+            }
+            if (na > 0 && nb > 0) sum += dot / sqrt(na * nb), pairs++;
+        }
+    return pairs ? sum / pairs : 0;
+}
+
 int ch_log_gradients(const ch_gen_job *job, nn_err *err) {
     int classes = nn_output_size(job->model), d = nn_input_size(job->model);
     nn_model *g = gen_model_new(d, err);
     float *x = malloc(sizeof(float) * d), *p = malloc(sizeof(float) * classes);
+    float *grads = malloc(sizeof(float) * 2 * (size_t)classes * d); /* per kind, per target */
+    double cosine[2] = {0, 0};
     int rc = -1;
-    if (!g || !x || !p) {
+    if (!g || !x || !p || !grads) {
         if (g) nn_fail(err, "gradients: out of memory");
         goto done;
     }
@@ -213,7 +231,7 @@ int ch_log_gradients(const ch_gen_job *job, nn_err *err) {
     if (results_transaction_begin(job->db, err)) goto done;
     static const char *methods[2] = {"grad-mse", "grad-xent"};
     for (int i = 0; i < job->n; i++) {
-        int sample = job->samples[i], source = job->set->labels[sample];
+        int sample = job->samples[i], source = job->set->labels[sample], n = 0;
         images_to_float(job->set, (size_t)sample, 1, x);
         for (int t = 0; t < classes; t++) {
             if (t == source) continue;
@@ -221,6 +239,7 @@ int ch_log_gradients(const ch_gen_job *job, nn_err *err) {
                 gen_model_set(g, x);
                 gen_composite_loss(g, job->model, t, kind ? GEN_LOSS_XENT : GEN_LOSS_MSE, 1, p);
                 const float *grad = nn_grads(g); /* dL/dW = dL/dx: the first d values */
+                memcpy(grads + ((size_t)kind * classes + n) * d, grad, sizeof(float) * d);
                 double sq = 0, mx = 0;
                 for (int k = 0; k < d; k++) {
                     sq += (double)grad[k] * grad[k];
@@ -232,9 +251,15 @@ int ch_log_gradients(const ch_gen_job *job, nn_err *err) {
                                        err))
                     goto fail;
             }
+            n++; /* the non-trivial targets, packed */
         }
+        for (int kind = 0; kind < 2; kind++)
+            cosine[kind] += mean_pair_cosine(grads + (size_t)kind * classes * d, n, d) / job->n;
     }
-    if (results_transaction_commit(job->db, err)) goto fail;
+    if (results_log_metric(job->db, job->run, "grad_target_cosine_mse", cosine[0], err) ||
+        results_log_metric(job->db, job->run, "grad_target_cosine_xent", cosine[1], err) ||
+        results_transaction_commit(job->db, err))
+        goto fail;
     rc = 0;
     goto done;
 fail:
@@ -243,5 +268,6 @@ done:
     nn_model_free(g);
     free(x);
     free(p);
+    free(grads);
     return rc;
 }
