@@ -1,6 +1,6 @@
 # Share of the non-trivial (source != target) pairs whose generator reached its target, against
 # the rounds it took: MSE composite loss on the fully connected and the convolutional model,
-# and cross-entropy on the convolutional model. A curve ends where its last success is.
+# and cross-entropy on the convolutional model, over the whole round budget.
 ch = '05-generator-attacks'
 run(exp) = sprintf("(SELECT max(id) FROM latest_runs WHERE chapter = '%s' AND experiment = '%s')", ch, exp)
 curve(exp, method) = sprintf("< sqlite3 -readonly -separator ' ' '%s' \"\
@@ -8,6 +8,8 @@ curve(exp, method) = sprintf("< sqlite3 -readonly -separator ' ' '%s' \"\
     (SELECT count(*) FROM attacks WHERE run_id = %s AND method = '%s' AND target != source) \
   FROM attacks WHERE run_id = %s AND method = '%s' AND success = 1 AND target != source ORDER BY 1, 2\"", \
   db, run(exp), method, run(exp), method)
+budget = real(system(sprintf("sqlite3 -readonly '%s' \"SELECT json_extract(config_json, '$.max_rounds') FROM runs WHERE id = %s\"", db, run('gen-conv'))))
+set xrange [0:budget]
 set xlabel 'rounds (one Adam step towards the image, one towards the target)'
 set ylabel 'pairs that reached the target (%)'
 set yrange [0:105]
