@@ -1,0 +1,7 @@
+# The generator's adversarial examples against the convolutional MNIST model: one row per
+# attacked digit, the original then one column per target class, each captioned with the
+# target and the probability the model gives it (an asterisk: not reached in the budget).
+grid_exp = 'gen-conv'
+grid_png = 'grid-conv.png'
+grid_mode = 'prob'
+load 'chapters/05-generator-attacks/grid.gpi'

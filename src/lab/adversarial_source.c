@@ -1,0 +1,78 @@
+/* adversarial_source.c - adversarial examples as training batches (see the header). */
+#include "lab/adversarial_source.h"
+
+#include <stdlib.h>
+
+#include "attack/attack_untargeted.h"
+
+int adversarial_source_init(nn_adversarial_source *s, nn_err *err) {
+    if (!s->model || !s->inner.next)
+        return nn_fail(err, "adversarial source: needs a model and a source of clean batches");
+    if (s->pgd.steps < 1 || !(s->pgd.alpha > 0) || !(s->pgd.eps >= 0))
+        return nn_fail(err, "adversarial source: needs eps >= 0, alpha > 0 and steps >= 1");
+    if (s->ramp < 0) return nn_fail(err, "adversarial source: the ramp must be >= 0 samples");
+    if (s->pgd.random_start && !s->rng)
+        return nn_fail(err, "adversarial source: a random start needs a generator");
+    s->x_adv = malloc((size_t)nn_max_batch(s->model) * nn_input_size(s->model) * sizeof(float));
+    s->frozen = malloc((size_t)nn_layer_count(s->model) + 1);
+    s->attacked = 0;
+    if (!s->x_adv || !s->frozen) {
+        adversarial_source_free(s);
+        return nn_fail(err, "adversarial source: out of memory");
+    }
+    return 0;
+}
+
+void adversarial_source_free(nn_adversarial_source *s) {
+    free(s->x_adv);
+    free(s->frozen);
+    s->x_adv = NULL;
+    s->frozen = NULL;
+}
+
+static void adversarial_begin_epoch(void *ctx, int epoch) {
+    nn_adversarial_source *s = ctx;
+    if (s->inner.begin_epoch) s->inner.begin_epoch(s->inner.ctx, epoch);
+}
+
+static int adversarial_next(void *ctx, const float **x, const uint8_t **y, nn_err *err) {
+    nn_adversarial_source *s = ctx;
+    const float *clean;
+    int n = s->inner.next(s->inner.ctx, &clean, y, err);
+    if (n <= 0) return n;
+    nn_model *m = s->model;
+    int layers = nn_layer_count(m);
+    int input_grad = nn_input_grad(m) != NULL;
+    for (int l = 0; l < layers; l++) {
+        s->frozen[l] = (unsigned char)nn_layer_frozen(m, l);
+        nn_freeze_layer(m, l, 1); /* the attack needs no parameter gradient */
+    }
+    nn_pgd_config pgd = s->pgd;
+    pgd.early_stop = 0; /* train on the strongest example the budget finds */
+    float eps = adversarial_source_eps(s);
+    if (eps < pgd.eps) {
+        pgd.alpha *= pgd.eps > 0 ? eps / pgd.eps : 0;
+        pgd.eps = eps;
+    }
+    if (!(pgd.alpha > 0)) pgd.alpha = 1e-12f; /* eps 0: the attack leaves x where it is */
+    int rc = attack_pgd_untargeted(m, clean, *y, n, &pgd, s->rng, s->x_adv, NULL, err);
+    for (int l = 0; l < layers; l++)
+        nn_freeze_layer(m, l, s->frozen[l]);
+    nn_set_input_grad(m, input_grad);
+    if (rc) return -1;
+    s->attacked += n;
+    *x = s->x_adv;
+    return n;
+}
+
+float adversarial_source_eps(const nn_adversarial_source *s) {
+    if (s->ramp <= 0 || s->attacked >= s->ramp) return s->pgd.eps;
+    return s->pgd.eps * (float)((double)s->attacked / (double)s->ramp);
+}
+
+nn_batch_source train_source_adversarial(nn_adversarial_source *s) {
+    return (nn_batch_source){.ctx = s,
+                             .samples_per_epoch = s->inner.samples_per_epoch,
+                             .begin_epoch = adversarial_begin_epoch,
+                             .next = adversarial_next};
+}
