@@ -7,10 +7,11 @@
 # a fraction of a second, so Make calls this on every `make report` / `make check`.
 set -euo pipefail
 
-build=(gcc make pkg-config libopenblas-dev libsqlite3-dev libpng-dev zlib1g-dev sqlite3 xz-utils)
+build=(gcc make pkg-config libopenblas-dev libsqlite3-dev libpng-dev zlib1g-dev sqlite3 xz-utils
+       libhdf5-dev)
 report=(gnuplot-nox pandoc texlive-latex-recommended texlive-fonts-recommended lmodern
         texlive-latex-extra)
-check=(libcriterion-dev poppler-utils chromium clang libclang-rt-14-dev libomp-dev)
+check=(libcriterion-dev poppler-utils chromium clang libclang-rt-14-dev libomp-dev python3-h5py)
 data=(curl ca-certificates)
 bench=(python3-torch python3-numpy)
 slurm=(slurm-wlm munge)

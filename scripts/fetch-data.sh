@@ -2,7 +2,7 @@
 # fetch-data.sh - put a dataset into the data directory and verify every file by SHA-256.
 #
 # Usage: scripts/fetch-data.sh [--data-dir DIR] [--shared SHARED] DATASET...
-#   DATASET   mnist or cifar-10
+#   DATASET   mnist, cifar-10 or fer2013
 #   DIR       where the datasets go (default: data); each lands in DIR/DATASET/
 #   SHARED    a local copy to take files from before trying the network
 #             (default: ../shared/data; see its MANIFEST.md)
@@ -10,19 +10,23 @@
 # Layout produced:
 #   DIR/mnist/{train,t10k}-{images-idx3,labels-idx1}-ubyte.gz   the original gzip files
 #   DIR/cifar-10/{data_batch_1..5,test_batch}.bin, batches.meta.txt   uncompressed
+#   DIR/fer2013/fer2013.csv                                     uncompressed (301 MB)
 # Sources, in order: a file already in DIR that verifies is kept; SHARED/mnist/*.gz are copied
 # and SHARED/cifar-10/*.bin.xz decompressed; otherwise the official sites are used (MNIST:
 # yann.lecun.com, then the ossci-datasets mirror; CIFAR-10: the binary tarball from
-# cs.toronto.edu). Every file is checked against scripts/datasets.sha256 (paths relative to
-# DIR; for CIFAR-10 the hash of the uncompressed .bin). A file that fails is deleted. Only when
-# all of a dataset's files pass is DIR/DATASET/.verified touched: Make depends on that stamp.
+# cs.toronto.edu). FER2013 has no open download (Kaggle needs a login): it comes from
+# SHARED/fer2013/fer2013.csv.xz (checked, then decompressed) or from a fer2013.csv put into
+# DIR/fer2013/ by hand. Every file is checked against scripts/datasets.sha256 (paths relative
+# to DIR; for CIFAR-10 and FER2013 the hash of the uncompressed file; entries starting with
+# SHARED/ are the compressed shared copies). A file that fails is deleted. Only when all of a
+# dataset's files pass is DIR/DATASET/.verified touched: Make depends on that stamp.
 set -euo pipefail
 
 prog=fetch-data.sh
 here=$(cd "$(dirname "$0")" && pwd)
 sums="$here/datasets.sha256"
 
-usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; }
 die() { echo "$prog: $*" >&2; exit 1; }
 say() { echo "$prog: $*" >&2; }
 
@@ -34,7 +38,7 @@ while [[ $# -gt 0 ]]; do
         -h|--help) usage; exit 0 ;;
         --data-dir) [[ $# -ge 2 ]] || die "--data-dir needs a directory"; data_dir=$2; shift 2 ;;
         --shared) [[ $# -ge 2 ]] || die "--shared needs a directory"; shared=$2; shift 2 ;;
-        mnist|cifar-10) datasets+=("$1"); shift ;;
+        mnist|cifar-10|fer2013) datasets+=("$1"); shift ;;
         cifar10) datasets+=(cifar-10); shift ;;   # the Makefile's stamp variable spells it so
         *) die "unknown argument '$1' (try --help)" ;;
     esac
@@ -176,12 +180,49 @@ fetch_cifar10() {
     rm -rf "$dl"
 }
 
+# FER2013 (Goodfellow et al. 2013) was released through a Kaggle competition whose download
+# needs an account, so there is no URL to fetch without one: the shared copy (xz) or a file
+# put in place by hand. The shared copy is not byte-identical to Kaggle's (see the manifest
+# in SHARED/: 122 rows are approximate), so a Kaggle download fails the checksum; it says so.
+fetch_fer2013() {
+    local dir="$data_dir/fer2013" f=fer2013.csv tmp
+    mkdir -p "$dir"
+    is_valid "fer2013/$f" && return 0
+    tmp="$dir/$f.part"
+    if [[ -f "$shared/fer2013/$f.xz" ]]; then
+        command -v xz >/dev/null || die "xz not found (install xz-utils)"
+        local want got
+        want=$(expected_hash "SHARED/fer2013/$f.xz")
+        got=$(sha256sum "$shared/fer2013/$f.xz" | cut -d' ' -f1)
+        [[ "$got" == "$want" ]] ||
+            die "$shared/fer2013/$f.xz: checksum mismatch: expected $want, got $got (damaged copy?)"
+        say "decompressing $shared/fer2013/$f.xz (74 MB -> 301 MB)"
+        if ! xz -dc "$shared/fer2013/$f.xz" > "$tmp"; then
+            rm -f "$tmp"
+            die "$shared/fer2013/$f.xz: cannot decompress (damaged copy?)"
+        fi
+        mv "$tmp" "$dir/$f"
+    elif [[ -f "$dir/$f" ]]; then
+        # Kept, not deleted: a file someone put here by hand may be their only copy.
+        mv "$dir/$f" "$dir/$f.rejected"
+        die "$dir/$f: checksum mismatch, moved to $f.rejected. nnlab uses the copy described
+  in $shared/MANIFEST.md (SHA-256 $(expected_hash "fer2013/$f")), which differs from
+  Kaggle's fer2013.csv in 122 approximate rows; put fer2013.csv.xz into $shared/fer2013/."
+    else
+        die "cannot get FER2013: it has no public download (Kaggle requires a login).
+  Put fer2013.csv.xz (see $shared/MANIFEST.md) into $shared/fer2013/, or the
+  uncompressed fer2013.csv (SHA-256 $(expected_hash "fer2013/$f")) into $dir/,
+  then run this again."
+    fi
+}
+
 for ds in "${datasets[@]}"; do
     stamp="$data_dir/$ds/.verified"
     rm -f "$stamp"
     case "$ds" in
         mnist) fetch_mnist ;;
         cifar-10) fetch_cifar10 ;;
+        fer2013) fetch_fer2013 ;;
     esac
     # Every file again, whichever way it came: the stamp promises all of them are right.
     while read -r _ rel; do

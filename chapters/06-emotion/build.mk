@@ -1,0 +1,11 @@
+# Chapter 06 (facial emotion recognition): its data, link flags and build order.
+
+# FER2013 is part of `make data` (the stamp comes from scripts/fetch-data.sh fer2013).
+data: $(DATA_DIR)/fer2013/.verified
+
+# HDF5 (Debian's libhdf5-dev, serial build) for the .h5 model files of src/nn/model_h5.c.
+# The library object needs no flag (it includes <hdf5/serial/hdf5.h>); only what links it
+# needs the library: this chapter's programs and the library's test of that module.
+H5_LIBS := -lhdf5_serial
+LDLIBS_06-emotion := $(H5_LIBS)
+build/release/tests/test_model_h5 build/asan/tests/test_model_h5: LDLIBS += $(H5_LIBS)
