@@ -9,9 +9,10 @@
 # (fuzz/dict/TARGET.dict) if there is one. J = 1: one process; J > 1: libFuzzer's -fork=J,
 # which keeps going after a crash. A crashing input is kept in build/fuzz/crashes/TARGET/.
 # Stored per target (fuzz-record: a run, chapter 'fuzz', experiment TARGET): executions,
-# seconds, exec_per_s, cov (covered edges), ft (coverage features), corpus (inputs kept),
-# crashes (crash, leak, timeout or out-of-memory inputs written). The exit status is 1 if
-# any target crashed.
+# seconds (wall), cpu_seconds (the fuzzer's user + system time: on a shared machine the
+# rate per CPU second says what an idle core would do), exec_per_s (per wall second), cov
+# (covered edges), ft (coverage features), corpus (inputs kept), crashes (crash, leak,
+# timeout or out-of-memory inputs written). The exit status is 1 if any target crashed.
 set -euo pipefail
 
 bin_dir=build/fuzz seconds=60 jobs=1 db= record=
@@ -32,6 +33,14 @@ done
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
+# User + system seconds of the children waited for so far: bash's `times` (second line),
+# written to a file because in $(...) or a pipe it would describe a subshell instead.
+times_file=$(mktemp)
+trap 'rm -f "$times_file"' EXIT
+child_cpu() {
+    awk 'NR == 2 { split($1, u, "m"); split($2, s, "m")
+                   printf "%.2f", u[1] * 60 + u[2] + s[1] * 60 + s[2] }' "$times_file"
+}
 compiler=$(${FUZZ_CC:-clang} --version | head -n 1 | sed 's/"/ /g')
 crashed=()
 echo "fuzz: ${seconds} s per target, $jobs job(s); figures into $db"
@@ -44,10 +53,13 @@ for t in "$@"; do
     [[ -f fuzz/dict/$t.dict ]] && opts+=(-dict="fuzz/dict/$t.dict")
     [[ $jobs -gt 1 ]] && opts+=(-fork="$jobs" -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1)
     before=$(find "$crashes" -type f | wc -l)
-    start=$(date +%s.%N)
+    times >"$times_file"
+    start=$(date +%s.%N) cpu_start=$(child_cpu)
     rc=0
     "$fuzzer" "${opts[@]}" "$corpus" "fuzz/corpus/$t" >"$log" 2>&1 || rc=$?
     elapsed=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+    times >"$times_file"
+    cpu=$(awk -v a="$cpu_start" -v b="$(child_cpu)" 'BEGIN { printf "%.1f", b - a }')
     new_crashes=$(( $(find "$crashes" -type f | wc -l) - before ))
     # Single process: the final statistics, else the last status line ("#N ... cov: C ft: F
     # corp: K/..."). Fork mode: its last status line ("#N: cov: C ft: F corp: K exec/s ...").
@@ -58,8 +70,10 @@ for t in "$@"; do
     ft=$(sed -n 's/.*ft: \([0-9]*\).*/\1/p' <<<"$status")
     corp=$(sed -n 's/.*corp: \([0-9]*\).*/\1/p' <<<"$status")
     rate=$(awk -v n="${execs:-0}" -v s="$elapsed" 'BEGIN { printf "%.0f", (s > 0 ? n / s : 0) }')
-    printf '  FUZZ %-13s %12s executions in %6s s (%6s/s), cov %5s, ft %6s, corpus %5s, crashes %d\n' \
-        "$t" "${execs:-?}" "$elapsed" "$rate" "${cov:-?}" "${ft:-?}" "${corp:-?}" "$new_crashes"
+    cpu_rate=$(awk -v n="${execs:-0}" -v s="$cpu" 'BEGIN { printf "%.0f", (s > 0 ? n / s : 0) }')
+    printf '  FUZZ %-13s %10s executions in %5s s (%5s/s; %5s s CPU, %5s/CPU-s), cov %4s, ft %5s, corpus %4s, crashes %d\n' \
+        "$t" "${execs:-?}" "$elapsed" "$rate" "$cpu" "$cpu_rate" "${cov:-?}" "${ft:-?}" \
+        "${corp:-?}" "$new_crashes"
     if [[ $rc -ne 0 || $new_crashes -gt 0 ]]; then
         crashed+=("$t")
         echo "    $t: fuzzer exit $rc; inputs in $crashes/, log $log" >&2
@@ -68,8 +82,8 @@ for t in "$@"; do
     config=$(printf '{"seconds":%s,"jobs":%s,"engine":"libFuzzer","compiler":"%s","sanitizers":"address,undefined","dictionary":%s}' \
         "$seconds" "$jobs" "$compiler" "$([[ -f fuzz/dict/$t.dict ]] && echo true || echo false)")
     "$record" --db "$db" --target "$t" --config "$config" executions="${execs:-0}" \
-        seconds="$elapsed" exec_per_s="$rate" cov="${cov:-0}" ft="${ft:-0}" corpus="${corp:-0}" \
-        crashes="$new_crashes"
+        seconds="$elapsed" cpu_seconds="$cpu" exec_per_s="$rate" cov="${cov:-0}" ft="${ft:-0}" \
+        corpus="${corp:-0}" crashes="$new_crashes"
 done
 if [[ ${#crashed[@]} -gt 0 ]]; then
     echo "fuzz: crashes in: ${crashed[*]} (reproduce: $bin_dir/fuzz_TARGET INPUT; see fuzz/README.md)" >&2
