@@ -353,3 +353,11 @@ Test(npy, read_names_a_missing_file_and_write_refuses_bad_arguments) {
     cr_assert_eq(npy_write("/nonexistent-dir/x.npy", NPY_U8, 1, shape, &x, &err), -1);
     assert_msg_has(err.msg, "/nonexistent-dir/x.npy.tmp: cannot create");
 }
+
+/* Found by fuzz_npy: a dtype with an absurd item size ('|u' and 21 digits) was named in the
+ * error as 8 * size bits, a signed overflow. It must be refused by name, without one. */
+Test(npy, an_absurd_item_size_is_refused_without_overflow) {
+    assert_header_rejected("{'descr': '|u100000000000000000000', 'fortran_order': False, "
+                           "'shape': (0, 0, 2), }",
+                           0, "dtype");
+}

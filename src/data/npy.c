@@ -78,7 +78,7 @@ static void describe_descr(const char *descr, char *out, size_t cap) {
     char *end;
     long bytes = strtol(d + 1, &end, 10);
     if (d[0] == 'b' || d[0] == 'O' || d[0] == 'U' || d[0] == 'S' || d[0] == 'M' || d[0] == 'm' ||
-        end == d + 1 || bytes <= 0)
+        end == d + 1 || bytes <= 0 || bytes > 64) /* no real dtype is wider: no overflow */
         snprintf(out, cap, " (%s%s)", order, kind);
     else
         snprintf(out, cap, " (%s%s%ld)", order, kind, 8 * bytes);
