@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "lab/experiment.h"
@@ -233,4 +234,23 @@ Test(experiment, open_fails_on_missing_data_before_making_a_database) {
     cr_assert_neq(access(dbpath, F_OK), 0, "no database was made");
     experiment_close(&in); /* safe after a failure */
     cr_assert_eq(rmdir(path), 0);
+}
+
+Test(experiment, files_dir_sits_next_to_the_database_and_is_created) {
+    char tmp[TEST_PATH_MAX], db[TEST_PATH_MAX], want[TEST_PATH_MAX], dir[TEST_PATH_MAX];
+    test_mkdtemp(tmp);
+    test_path(db, tmp, "results.sqlite");
+    test_path(want, tmp, "04-cifar10");
+    nn_err err = {0};
+    cr_assert_eq(experiment_files_dir(db, "04-cifar10", dir, sizeof dir, &err), 0, "%s", err.msg);
+    cr_assert_str_eq(dir, want);
+    struct stat st;
+    cr_assert(stat(dir, &st) == 0 && S_ISDIR(st.st_mode), "%s was not created", dir);
+    /* a second call finds it there */
+    cr_assert_eq(experiment_files_dir(db, "04-cifar10", dir, sizeof dir, &err), 0, "%s", err.msg);
+    /* too small a buffer is an error, not a truncated path */
+    char small[8];
+    cr_assert_eq(experiment_files_dir(db, "04-cifar10", small, sizeof small, &err), -1);
+    cr_assert(strstr(err.msg, "too long"), "%s", err.msg);
+    test_rmtree(tmp);
 }

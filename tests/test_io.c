@@ -4,6 +4,7 @@
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "base/io.h"
 #include "test_files.h"
@@ -238,4 +239,36 @@ Test(io, null_err_is_allowed) {
     uint8_t *data;
     size_t len;
     cr_assert_eq(io_read_file("/nonexistent/file", 10, &data, &len, NULL), -1);
+}
+
+/* ---- io_ensure_dir ------------------------------------------------------------------- */
+
+Test(io, ensure_dir_creates_once_and_accepts_an_existing_directory) {
+    char tmp[TEST_PATH_MAX], sub[TEST_PATH_MAX];
+    test_mkdtemp(tmp);
+    test_path(sub, tmp, "figures");
+    nn_err err = {0};
+    cr_assert_eq(io_ensure_dir(sub, &err), 0, "%s", err.msg);
+    struct stat st;
+    cr_assert_eq(stat(sub, &st), 0);
+    cr_assert(S_ISDIR(st.st_mode));
+    cr_assert_eq(io_ensure_dir(sub, &err), 0, "a second call must succeed: %s", err.msg);
+    test_rmtree(tmp);
+}
+
+Test(io, ensure_dir_names_the_directory_it_cannot_make) {
+    char tmp[TEST_PATH_MAX], file[TEST_PATH_MAX], sub[TEST_PATH_MAX];
+    test_mkdtemp(tmp);
+    test_path(file, tmp, "plain-file");
+    FILE *f = fopen(file, "w");
+    cr_assert_not_null(f);
+    fclose(f);
+    nn_err err = {0};
+    /* a regular file stands where the directory should be */
+    cr_assert_eq(io_ensure_dir(file, &err), -1);
+    cr_assert(strstr(err.msg, file), "%s", err.msg);
+    test_path(sub, file, "below");  /* a parent that is a file */
+    cr_assert_eq(io_ensure_dir(sub, &err), -1);
+    cr_assert(strstr(err.msg, sub), "%s", err.msg);
+    test_rmtree(tmp);
 }

@@ -200,11 +200,11 @@ static int log_epoch_tests(void *ctx, nn_model *m, int epoch, long step, float l
     return 0;
 }
 
-/* Saves m as <chapter_dir>/<experiment>-seed<N>.nnm and records the file in `artifacts`. */
+/* Saves m as <experiment_files_dir>/<experiment>-seed<N>.nnm and records the file in `artifacts`. */
 static int save_model(const chapter *ch, nn_model *m, const model_spec *spec, int64_t run,
                       int64_t seed, nn_err *err) {
     char dir[PATH_CAP], path[PATH_CAP + 64], hex[SHA256_HEX_SIZE];
-    if (chapter_dir(ch->cli->db, dir, sizeof dir, err)) return -1;
+    if (experiment_files_dir(ch->cli->db, CHAPTER, dir, sizeof dir, err)) return -1;
     if (snprintf(path, sizeof path, "%s/%s-seed%lld.nnm", dir, spec->experiment, (long long)seed) >=
         (int)sizeof path)
         return nn_fail(err, "%s: path too long", dir);

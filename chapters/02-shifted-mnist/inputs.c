@@ -1,12 +1,9 @@
 /* inputs.c - the shifted-MNIST chapter's input pipeline (see shifted.h). */
 #include "shifted.h"
 
-#include <errno.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "nn/layers.h"
 #include "nn/metrics.h"
@@ -178,15 +175,4 @@ nn_batch_source shifted_batches(shifted_source *src) {
                              .steps_per_epoch = (n + src->batch - 1) / src->batch,
                              .begin_epoch = source_begin_epoch,
                              .next = source_next};
-}
-
-int chapter_dir(const char *db_path, char *dir, size_t cap, nn_err *err) {
-    char copy[PATH_CAP];
-    if (snprintf(copy, sizeof copy, "%s", db_path) >= (int)sizeof copy)
-        return nn_fail(err, "%s: path too long", db_path);
-    int n = snprintf(dir, cap, "%s/%s", dirname(copy), CHAPTER);
-    if (n < 0 || (size_t)n >= cap) return nn_fail(err, "%s: path too long", db_path);
-    if (mkdir(dir, 0777) && errno != EEXIST)
-        return nn_fail(err, "%s: cannot create: %s", dir, strerror(errno));
-    return 0;
 }

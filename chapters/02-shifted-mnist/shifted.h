@@ -115,8 +115,4 @@ typedef struct shifted_source {
 
 nn_batch_source shifted_batches(shifted_source *src);
 
-/* dir = <directory of the database>/02-shifted-mnist, created if missing: where the chapter
- * writes its files (test sets as .npy, trained models). */
-int chapter_dir(const char *db_path, char *dir, size_t cap, nn_err *err);
-
 #endif

@@ -32,7 +32,7 @@ static int write_set(nn_results *db, int64_t run, const char *dir, const char *n
 int make_variants(chapter *ch, nn_err *err) {
     const nn_images *clean = &ch->test[VARIANT_CLEAN];
     char dir[PATH_CAP];
-    if (chapter_dir(ch->cli->db, dir, sizeof dir, err)) return -1;
+    if (experiment_files_dir(ch->cli->db, CHAPTER, dir, sizeof dir, err)) return -1;
     nn_json config;
     json_begin(&config);
     json_int(&config, "test_n", clean->n);

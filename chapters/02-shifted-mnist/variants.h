@@ -8,7 +8,7 @@
 
 /* Builds t1..t4 from ch->test[VARIANT_CLEAN] into ch->test (and t1's permutation, t4's
  * shifts and the recentring target into ch), writes all five sets as .npy files into
- * chapter_dir, records each with its SHA-256 in `artifacts` and a few sample digits in
+ * experiment_files_dir, records each with its SHA-256 in `artifacts` and a few sample digits in
  * `samples`, and logs facts about the sets, all under run 'variants'. */
 int make_variants(chapter *ch, nn_err *err);
 

@@ -17,16 +17,15 @@
  *                every model.
  * Metrics of every run: those of lab/train.h and cifar_test.h, plus valid_accuracy and
  * valid_accuracy_tta (ablations). */
-#include <errno.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <cblas.h>
 #include <omp.h>
 
+#include "base/io.h"
 #include "base/sha256.h"
 #include "cifar_eval.h"
 #include "cifar_test.h"
@@ -96,16 +95,6 @@ typedef struct chapter {
 } chapter;
 
 /* ---- files --------------------------------------------------------------------------------- */
-
-static int make_model_dir(chapter *ch, nn_err *err) {
-    char copy[PATH_CAP];
-    snprintf(copy, sizeof copy, "%s", ch->cli->db);
-    int n = snprintf(ch->dir, sizeof ch->dir, "%s/%s", dirname(copy), CHAPTER);
-    if (n < 0 || (size_t)n >= sizeof ch->dir) return nn_fail(err, "%s: path too long", ch->cli->db);
-    if (mkdir(ch->dir, 0777) && errno != EEXIST)
-        return nn_fail(err, "%s: cannot create: %s", ch->dir, strerror(errno));
-    return 0;
-}
 
 /* The test images the final model gets most wrong: CONFUSED_PAIRS rows (the largest
  * off-diagonal cells of its confusion matrix, in the order confusion_top_cells gives), each
@@ -309,11 +298,9 @@ int main(int argc, char **argv) {
     }
     images_free(&all_train);
     images_free(&all_test);
-    if (make_model_dir(&ch, &err) || !(ch.db = results_open(cli.db, &err))) goto out;
-    if (mkdir(cli.figures_dir, 0777) && errno != EEXIST) {
-        nn_fail(&err, "%s: cannot create: %s", cli.figures_dir, strerror(errno));
+    if (experiment_files_dir(cli.db, CHAPTER, ch.dir, sizeof ch.dir, &err) ||
+        !(ch.db = results_open(cli.db, &err)) || io_ensure_dir(cli.figures_dir, &err))
         goto out;
-    }
     if (run_chapter(&ch, &err)) goto out;
     rc = 0;
 out:

@@ -71,8 +71,6 @@ nn_model *ch_build_cifar_standin(int max_batch, nn_rng *init_rng, nn_err *err);
 
 /* ---- model files -------------------------------------------------------------------------- */
 
-/* dir = <directory of db_path>/05-generator-attacks, created if missing. */
-int ch_model_dir(const char *db_path, char *dir, size_t cap, nn_err *err);
 /* Saves m as <model dir>/NAME.nnm and records it (kind 'model', SHA-256) on run. */
 int ch_save_model(nn_results *db, int64_t run, nn_model *m, const char *db_path, const char *name,
                   nn_err *err);

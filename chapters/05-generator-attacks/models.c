@@ -1,13 +1,11 @@
 /* models.c - the chapter's networks, its model files and how they are found (chapter.h). */
-#include <errno.h>
-#include <libgen.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "base/sha256.h"
 #include "chapter.h"
+#include "lab/experiment.h"
 #include "nn/model_io.h"
 
 /* ---- models ------------------------------------------------------------------------------- */
@@ -69,21 +67,10 @@ void ch_freeze_all(nn_model *m, int on) {
 
 /* ---- model files -------------------------------------------------------------------------- */
 
-int ch_model_dir(const char *db_path, char *dir, size_t cap, nn_err *err) {
-    char copy[CH_PATH_MAX];
-    if (snprintf(copy, sizeof copy, "%s", db_path) >= (int)sizeof copy)
-        return nn_fail(err, "%s: path too long", db_path);
-    int n = snprintf(dir, cap, "%s/%s", dirname(copy), CHAPTER);
-    if (n < 0 || (size_t)n >= cap) return nn_fail(err, "%s: path too long", db_path);
-    if (mkdir(dir, 0777) && errno != EEXIST)
-        return nn_fail(err, "%s: cannot create: %s", dir, strerror(errno));
-    return 0;
-}
-
 int ch_save_model(nn_results *db, int64_t run, nn_model *m, const char *db_path, const char *name,
                   nn_err *err) {
     char dir[CH_PATH_MAX], path[CH_PATH_MAX], hex[SHA256_HEX_SIZE];
-    if (ch_model_dir(db_path, dir, sizeof dir, err)) return -1;
+    if (experiment_files_dir(db_path, CHAPTER, dir, sizeof dir, err)) return -1;
     if (snprintf(path, sizeof path, "%s/%s.nnm", dir, name) >= (int)sizeof path)
         return nn_fail(err, "%s: path too long", dir);
     if (nn_model_save(m, path, err) || sha256_file_hex(path, hex, err)) return -1;

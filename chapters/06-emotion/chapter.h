@@ -11,11 +11,6 @@
 
 #define CHAPTER "06-emotion"
 
-/* Creates dir if it does not exist. */
-int ch06_ensure_dir(const char *dir, nn_err *err);
-/* Writes canvas c as DIR/06-emotion-NAME.png and records it as an artifact of run. */
-int ch06_write_figure(nn_results *db, int64_t run, const char *dir, const char *name,
-                      const nn_canvas *c, nn_err *err);
 /* Puts image i of set im (grey bytes) into cell (row, col) of c. */
 void ch06_put_face(nn_canvas *c, int row, int col, const nn_images *im, int i);
 

@@ -31,6 +31,7 @@
 #include "lab/cli.h"
 #include "lab/config_json.h"
 #include "lab/experiment.h"
+#include "lab/figure_png.h"
 #include "nn/model_h5.h"
 #include "train_fer.h"
 
@@ -116,26 +117,17 @@ static int log_data(nn_results *db, const nn_cli *cli, const char *csv,
         for (int cl = 0; cl < FER2013_CLASSES; cl++)
             for (int i = 0, col = 0; i < tr->n && col < SAMPLE_COLS; i++)
                 if (tr->labels[i] == cl) ch06_put_face(&c, cl, col++, tr, i);
-        rc = ch06_write_figure(db, run, cli->figures_dir, "samples", &c, err);
+        rc = figure_write_png(db, run, cli->figures_dir, CHAPTER, "samples", &c, err);
     }
     canvas_free(&c);
     return experiment_end_run(db, run, rc, err);
-}
-
-/* <dir of db>/06-emotion, created if needed. */
-static int model_dir(const char *db_path, char *out, size_t size, nn_err *err) {
-    const char *slash = strrchr(db_path, '/');
-    int n = slash ? snprintf(out, size, "%.*s/%s", (int)(slash - db_path), db_path, CHAPTER)
-                  : snprintf(out, size, "%s", CHAPTER);
-    if (n < 0 || (size_t)n >= size) return nn_fail(err, "%s: path too long", db_path);
-    return ch06_ensure_dir(out, err);
 }
 
 /* The final model as .h5, read back and compared on PrivateTest. */
 static int save_h5(nn_results *db, const nn_cli *cli, const ch06_outcome *o,
                    const nn_images *private_test, nn_err *err) {
     char dir[4096], path[4200], hex[SHA256_HEX_SIZE];
-    if (model_dir(cli->db, dir, sizeof dir, err)) return -1;
+    if (experiment_files_dir(cli->db, CHAPTER, dir, sizeof dir, err)) return -1;
     snprintf(path, sizeof path, "%s/emotion.h5", dir);
     if (nn_model_save_h5(o->model, path, err) || sha256_file_hex(path, hex, err) ||
         results_log_artifact(db, o->run, "model", path, hex, err))
@@ -227,7 +219,7 @@ static int confusion_faces(nn_results *db, const nn_cli *cli, const ch06_outcome
         if (filled[t * CH06_CLASSES + p]++) continue;
         ch06_put_face(&c, t, p, private_test, i);
     }
-    int rc = ch06_write_figure(db, o->run, cli->figures_dir, "confusions", &c, err);
+    int rc = figure_write_png(db, o->run, cli->figures_dir, CHAPTER, "confusions", &c, err);
     canvas_free(&c);
     return rc;
 }

@@ -1,27 +1,5 @@
-/* figures.c - the chapter's PNG figures and their bookkeeping (see chapter.h). */
-#include <errno.h>
-#include <stdio.h>
-#include <string.h>
-#include <sys/stat.h>
-
-#include "base/sha256.h"
+/* figures.c - faces drawn into the chapter's PNG figures (see chapter.h). */
 #include "chapter.h"
-
-int ch06_ensure_dir(const char *dir, nn_err *err) {
-    if (mkdir(dir, 0777) && errno != EEXIST) return nn_fail(err, "%s: %s", dir, strerror(errno));
-    return 0;
-}
-
-int ch06_write_figure(nn_results *db, int64_t run, const char *dir, const char *name,
-                      const nn_canvas *c, nn_err *err) {
-    char path[4096], hex[SHA256_HEX_SIZE];
-    if (snprintf(path, sizeof path, "%s/%s-%s.png", dir, CHAPTER, name) >= (int)sizeof path)
-        return nn_fail(err, "%s: figure path too long", dir);
-    if (ch06_ensure_dir(dir, err) || canvas_write_png(c, path, err) ||
-        sha256_file_hex(path, hex, err))
-        return -1;
-    return results_log_artifact(db, run, "image", path, hex, err);
-}
 
 void ch06_put_face(nn_canvas *c, int row, int col, const nn_images *im, int i) {
     float cell[48 * 48];

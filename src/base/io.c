@@ -194,3 +194,12 @@ int io_find_data(const char *dir, const char *name, char *out, size_t cap, nn_er
     return nn_fail(err, "%s/%s: not found (nor %s.gz); run `make data` to fetch the datasets", dir,
                    name, name);
 }
+
+int io_ensure_dir(const char *dir, nn_err *err) {
+    if (mkdir(dir, 0777) == 0) return 0;
+    int saved = errno;
+    struct stat st;
+    if (saved == EEXIST && stat(dir, &st) == 0 && S_ISDIR(st.st_mode)) return 0;
+    return nn_fail(err, "%s: cannot create directory: %s", dir,
+                   saved == EEXIST ? "a file of that name is in the way" : strerror(saved));
+}

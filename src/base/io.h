@@ -13,6 +13,7 @@
  *   io_gunzip      the same decompression for a buffer already in memory.
  *   io_find_data   resolves `dir/name` or `dir/name.gz`, whichever exists, so loaders accept
  *                  datasets kept compressed or not.
+ *   io_ensure_dir  makes a directory unless it exists (figures, model files).
  *
  * Errors name the file: "data/x.gz: truncated gzip data", "data/x: not found", ... */
 #ifndef NN_IO_H
@@ -40,5 +41,9 @@ int io_is_gzip(const uint8_t *buf, size_t len);
 /* Writes into out (capacity cap) the path `dir/name` if that file exists, else `dir/name.gz`
  * if that exists; otherwise fails with a message naming both. */
 int io_find_data(const char *dir, const char *name, char *out, size_t cap, nn_err *err);
+
+/* Creates directory `dir` (one level) unless it already exists as a directory; fails naming
+ * it when it cannot (no parent, a file in the way, no permission). */
+int io_ensure_dir(const char *dir, nn_err *err);
 
 #endif

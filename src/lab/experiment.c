@@ -2,8 +2,10 @@
 #include "lab/experiment.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
+#include "base/io.h"
 #include "nn/layers.h"
 #include "nn/metrics.h"
 
@@ -126,4 +128,13 @@ void experiment_close(nn_mnist_inputs *in) {
     images_free(&in->train);
     images_free(&in->test);
     memset(in, 0, sizeof *in);
+}
+
+int experiment_files_dir(const char *db_path, const char *chapter, char *dir, size_t cap,
+                         nn_err *err) {
+    const char *slash = strrchr(db_path, '/');
+    int n = slash ? snprintf(dir, cap, "%.*s/%s", (int)(slash - db_path), db_path, chapter)
+                  : snprintf(dir, cap, "%s", chapter);
+    if (n < 0 || (size_t)n >= cap) return nn_fail(err, "%s: path too long", db_path);
+    return io_ensure_dir(dir, err);
 }

@@ -15,6 +15,7 @@
 #ifndef NN_EXPERIMENT_H
 #define NN_EXPERIMENT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "data/batches.h"
@@ -53,6 +54,12 @@ int experiment_end_run(nn_results *db, int64_t run, int rc, nn_err *err);
 /* Loads the first train_n / test_n images of MNIST from data_dir (0: all of the split). */
 int experiment_load_mnist(const char *data_dir, int train_n, int test_n, nn_images *train,
                           nn_images *test, nn_err *err);
+
+/* Where a chapter keeps its files besides the database (saved models, variant sets): the
+ * directory `<directory of db_path>/<chapter>` (`<chapter>` when db_path has no directory),
+ * created if needed. Kept next to the database so that each profile's files stay apart. */
+int experiment_files_dir(const char *db_path, const char *chapter, char *dir, size_t cap,
+                         nn_err *err);
 
 /* What a chapter's main opens first: the first train_n / test_n images of MNIST from
  * cli->data_dir (0: all of the split), then the results database cli->db, so a missing
