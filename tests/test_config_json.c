@@ -68,3 +68,19 @@ Test(config_json, overflow_is_reported_not_truncated_silently) {
     for (int i = 0; i < 5; i++) json_str(&j, "k", big);
     cr_assert_null(json_end(&j));
 }
+
+Test(config_json, training_sizes_use_the_names_every_chapter_queries) {
+    nn_json j;
+    json_begin(&j);
+    json_str(&j, "model", "mlp");
+    json_training(&j, 60000, 10000, 3, 64);
+    const char *text = json_end(&j);
+    cr_assert_not_null(text);
+    const char *keys[] = {"$.train_n", "$.test_n", "$.epochs", "$.batch"};
+    const char *want[] = {"60000", "10000", "3", "64"};
+    for (int i = 0; i < 4; i++) {
+        char *got = extract(text, keys[i]);
+        cr_assert_str_eq(got, want[i], "%s in %s", keys[i], text);
+        free(got);
+    }
+}

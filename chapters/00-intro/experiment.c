@@ -61,10 +61,7 @@ static int train_one(nn_results *db, const nn_cli *cli, const profile_config *cf
     json_begin(&config);
     json_str(&config, "model", spec->experiment);
     json_int(&config, "hidden", spec->hidden);
-    json_int(&config, "train_n", train->n);
-    json_int(&config, "test_n", test->n);
-    json_int(&config, "epochs", cfg->epochs);
-    json_int(&config, "batch", cfg->batch);
+    json_training(&config, train->n, test->n, cfg->epochs, cfg->batch);
     json_num(&config, "lr", cfg->lr);
     json_str(&config, "optimizer", "sgd");
     int64_t run = results_begin_run(

@@ -52,10 +52,7 @@ static int train_standin(nn_results *db, const nn_cli *cli, const ch_profile *p,
     json_str(&j, "model", "conv16-conv32-conv64-bn-gap");
     json_str(&j, "input", "pixels/255");
     json_str(&j, "why", "chapter 04 is not part of this build");
-    json_int(&j, "train_n", d->train.n);
-    json_int(&j, "test_n", d->test.n);
-    json_int(&j, "epochs", p->standin_epochs);
-    json_int(&j, "batch", BATCH);
+    json_training(&j, d->train.n, d->test.n, p->standin_epochs, BATCH);
     json_str(&j, "optimizer", "sgd-nesterov");
     json_num(&j, "momentum", 0.9);
     json_num(&j, "weight_decay", 5e-4);
@@ -129,10 +126,7 @@ static int train_robust(nn_results *db, const nn_cli *cli, const ch_profile *p, 
     json_str(&j, "method", "fast adversarial training: FGSM from a random start");
     json_num(&j, "eps", p->cifar_eps);
     json_num(&j, "alpha", p->cifar_alpha);
-    json_int(&j, "train_n", d->train.n);
-    json_int(&j, "test_n", d->test.n);
-    json_int(&j, "epochs", p->cifar_ft_epochs);
-    json_int(&j, "batch", BATCH);
+    json_training(&j, d->train.n, d->test.n, p->cifar_ft_epochs, BATCH);
     json_str(&j, "optimizer", "sgd-nesterov");
     json_num(&j, "momentum", 0.9);
     json_num(&j, "weight_decay", 5e-4);

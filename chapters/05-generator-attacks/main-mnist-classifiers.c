@@ -45,10 +45,7 @@ static int train_one(nn_results *db, const nn_cli *cli, const ch_profile *p, con
     json_begin(&j);
     json_str(&j, "model", s->conv ? "conv32-conv64-dense256" : "dense512-dense256");
     json_str(&j, "input", "pixels/255");
-    json_int(&j, "train_n", train->n);
-    json_int(&j, "test_n", test->n);
-    json_int(&j, "epochs", epochs);
-    json_int(&j, "batch", p->batch);
+    json_training(&j, train->n, test->n, epochs, p->batch);
     json_str(&j, "optimizer", "adam");
     json_str(&j, "schedule", "cosine");
     json_num(&j, "lr", lr);

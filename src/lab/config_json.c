@@ -85,3 +85,10 @@ const char *json_end(nn_json *j) {
     put(j, "}");
     return j->overflow ? NULL : j->text;
 }
+
+void json_training(nn_json *j, int train_n, int test_n, int epochs, int batch) {
+    json_int(j, "train_n", train_n);
+    json_int(j, "test_n", test_n);
+    json_int(j, "epochs", epochs);
+    json_int(j, "batch", batch);
+}

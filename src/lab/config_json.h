@@ -36,6 +36,9 @@ void json_int(nn_json *j, const char *key, long long value);
 void json_num(nn_json *j, const char *key, double value);
 void json_bool(nn_json *j, const char *key, int value);
 void json_raw(nn_json *j, const char *key, const char *json);
+/* The sizes every training run records, under the names the chapters' queries use:
+ * train_n, test_n (images), epochs and batch. */
+void json_training(nn_json *j, int train_n, int test_n, int epochs, int batch);
 /* Closes the object; returns the text, or NULL if it did not fit in NN_JSON_MAX bytes. */
 const char *json_end(nn_json *j);
 
