@@ -149,6 +149,15 @@ Test(template, plural_chooses_the_nouns_form_from_the_count) {
                   "| batch 64, 2 threads |\n");
 }
 
+/* The noun alone, when the count is written elsewhere or not at all. */
+Test(template, noun_is_the_nouns_form_without_the_count) {
+    expect_output("git {{ SELECT noun(1, 'commit') }}", "git commit");
+    expect_output("git {{ SELECT noun(2, 'commit') }}", "git commits");
+    expect_output("{{ SELECT noun(3, 'child', 'children') }}", "children");
+    expect_output("{{ SELECT noun('1', 'image') }}", "image");
+    expect_error("{{ SELECT noun(NULL, 'image') }}", "ch/chapter.md:1: NULL value: SELECT noun(NULL, 'image')");
+}
+
 Test(template, plural_refuses_what_it_cannot_count) {
     expect_error("{{ SELECT plural(max(d), 'layer') FROM depth WHERE d > 99 }}",
                  "ch/chapter.md:1: NULL value: "

@@ -23,9 +23,12 @@ static const char *as_text(sqlite3_value *v, char *buf, size_t cap) {
     }
 }
 
-/* ---- plural(n, singular [, plural]) ----------------------------------------------------- */
+/* ---- plural(n, singular [, plural]) and noun(n, singular [, plural]) ------------------- */
 
-static void plural(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+/* Both: with the count (user data non-NULL: plural()) or the noun alone (noun()). */
+static void count_noun(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+    int with_count = sqlite3_user_data(ctx) != NULL;
+    const char *fn = with_count ? "plural" : "noun";
     for (int i = 0; i < argc; i++)
         if (sqlite3_value_type(argv[i]) == SQLITE_NULL) {
             sqlite3_result_null(ctx);
@@ -39,9 +42,9 @@ static void plural(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
             char msg[128];
             sci_format_real(x, count, sizeof count);
             snprintf(msg, sizeof msg,
-                     "plural(): the count %s is not a whole number (format it with printf() "
+                     "%s(): the count %s is not a whole number (format it with printf() "
                      "first)",
-                     count);
+                     fn, count);
             sqlite3_result_error(ctx, msg, -1);
             return;
         }
@@ -52,12 +55,14 @@ static void plural(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     const char *one = (const char *)sqlite3_value_text(argv[1]);
     const char *many = argc > 2 ? (const char *)sqlite3_value_text(argv[2]) : NULL;
     if (!n || !one || !one[0] || (argc > 2 && (!many || !many[0]))) {
-        sqlite3_result_error(ctx, n ? "plural(): the noun is empty" : "plural(): no count", -1);
+        char msg[64];
+        snprintf(msg, sizeof msg, "%s(): %s", fn, n ? "the noun is empty" : "no count");
+        sqlite3_result_error(ctx, msg, -1);
         return;
     }
-    char *s = strcmp(n, "1") == 0 ? sqlite3_mprintf("%s %s", n, one)
-              : many              ? sqlite3_mprintf("%s %s", n, many)
-                                  : sqlite3_mprintf("%s %ss", n, one);
+    const char *noun = strcmp(n, "1") == 0 ? one : many;
+    char *s = noun ? sqlite3_mprintf("%s%s%s", with_count ? n : "", with_count ? " " : "", noun)
+                   : sqlite3_mprintf("%s%s%ss", with_count ? n : "", with_count ? " " : "", one);
     if (!s) {
         sqlite3_result_error_nomem(ctx);
         return;
@@ -175,9 +180,13 @@ static void join_values(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
 
 int prose_install(sqlite3 *db) {
     const int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC;
-    int rc = sqlite3_create_function(db, "plural", 2, flags, NULL, plural, NULL, NULL);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_create_function(db, "plural", 3, flags, NULL, plural, NULL, NULL);
+    static int with_count = 1;
+    int rc = SQLITE_OK;
+    for (int n = 2; rc == SQLITE_OK && n <= 3; n++) {
+        rc = sqlite3_create_function(db, "plural", n, flags, &with_count, count_noun, NULL, NULL);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_create_function(db, "noun", n, flags, NULL, count_noun, NULL, NULL);
+    }
     for (int n = 1; rc == SQLITE_OK && n <= 2; n++)
         rc = sqlite3_create_function(db, "join_list", n, flags, NULL, NULL, list_step,
                                      list_final);

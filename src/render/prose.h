@@ -7,6 +7,7 @@
  *       n: an integer (or a whole real), or text the query formatted (printf('%,d', n)),
  *       written as given; only a count of exactly 1 is singular. A fractional real is an
  *       error (format it first: its digits are the author's choice).
+ *   noun(n, 'commit' [, 'commits'])  the same choice without the count: "commit", "commits"
  *   join_list(x [, 'or'])            aggregate: "A", "A and B", "A, B and C" (rows in the
  *       order the subquery gives them; DISTINCT works). A NULL item is an error.
  *   join_values(a, b, ...)           "11.35% and 11.40%", or, when every value reads the
@@ -20,7 +21,8 @@
 
 #include <sqlite3.h>
 
-/* Installs plural(), join_list() and join_values() on db. Returns an SQLite status. */
+/* Installs plural(), noun(), join_list() and join_values() on db. Returns an SQLite
+ * status. */
 int prose_install(sqlite3 *db);
 
 #endif

@@ -822,7 +822,7 @@ int template_fill_opts(sqlite3 *db, const char *source_name, const char *text, F
                 .end = text + strlen(text), .line = 1, .err = err, .opt = opt};
     if (install_strict_printf(db, f.source, err)) return -1;
     if (prose_install(db) != SQLITE_OK)
-        return nn_fail(err, "%s: cannot install plural(), join_list(), join_values(): %s",
+        return nn_fail(err, "%s: cannot install plural(), noun(), join_list(), join_values(): %s",
                        f.source, sqlite3_errmsg(db));
     f.out = open_memstream(&buf, &len);
     if (!f.out) return nn_fail(err, "%s: cannot allocate output: %s", f.source, strerror(errno));
