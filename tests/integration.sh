@@ -110,6 +110,13 @@ else
     pass "fill --profile full refuses a smoke database"
 fi
 
+# No number in C's exponent form ("1e-05") reaches the text: the filler writes such values
+# as powers of ten (src/render/sci.h). Looked for in the filled chapters, without the
+# provenance attributes (which quote the SQL) and code.
+exponents=$(perl -0777 -ne 's/\{\.nnq[^}\n]*\}//g; s/^(```+|~~~+).*?^\1//msg; s/`[^`\n]*`//g;
+    print "$ARGV: $&\n" while /(?<![\w.\-])-?\d+(?:\.\d+)?[eE][+-]?\d+(?![\w.])/g' "$OUT"/work/md/*.md)
+check "no number in exponent form in the filled chapters${exponents:+: $exponents}" test -z "$exponents"
+
 # A chapter's own checks of the smoke pipeline live beside it (chapters/NN-name/check.sh),
 # sourced here so they share q, check, pass, fail and the paths above.
 for chapter_check in chapters/*/check.sh; do

@@ -136,3 +136,18 @@ Test(provenance, without_the_option_nothing_changes) {
     cr_assert_str_eq(buf, "1\n");
     free(buf);
 }
+
+/* The prose forms (plural, lists, powers of ten) are values like any other: a span each. */
+Test(provenance, plurals_lists_and_powers_of_ten_carry_their_provenance) {
+    char *s = fill("{{ SELECT plural(count(*), 'run') FROM latest_runs WHERE chapter = 'ch-a' }}, "
+                   "{{ SELECT join_list(experiment) FROM (SELECT DISTINCT experiment FROM "
+                   "latest_runs WHERE chapter = 'ch-a' ORDER BY experiment) }}, "
+                   "{{ SELECT printf('%.1e', min(value) / 1000) FROM latest_metrics }}, "
+                   "$x = {{ SELECT printf('%.1e', min(value) / 1000) FROM latest_metrics }}$\n",
+                   "ch-a");
+    cr_assert(strncmp(s, "[3 runs]{.nnq data-sql=", 23) == 0, "%s", s);
+    cr_assert(strstr(s, "}, [x and y]{.nnq data-sql=") != NULL, "%s", s);
+    cr_assert(strstr(s, "}, [$5.0 \\times 10^{-4}$]{.nnq data-sql=") != NULL, "%s", s);
+    cr_assert(strstr(s, "}, $x = 5.0 \\times 10^{-4}$\n") != NULL, "inside maths: plain, %s", s);
+    free(s);
+}

@@ -76,7 +76,8 @@ Test(template, integer_value_prints_as_integer) {
 
 Test(template, real_value_prints_with_four_significant_digits) {
     expect_output("loss {{ SELECT value FROM metrics WHERE name = 'loss' }}\n", "loss 0.08123\n");
-    expect_output("{{ SELECT value FROM metrics WHERE name = 'big' }}", "1.235e+06");
+    /* ... but never in C's exponent form: a power of ten in maths instead (test_sci.c). */
+    expect_output("{{ SELECT value FROM metrics WHERE name = 'big' }}", "$1.235 \\times 10^{6}$");
     expect_output("{{ SELECT 2.0 }}", "2");
 }
 
@@ -103,6 +104,111 @@ Test(template, multi_line_placeholder) {
 Test(template, placeholder_inside_math_and_with_trailing_semicolon_or_comment) {
     expect_output("$\\eta = {{ SELECT 0.5; }}$", "$\\eta = 0.5$");
     expect_output("{{ SELECT 3 -- the answer\n }}", "3");
+}
+
+/* ---- numbers and words as people write them ----------------------------------------- */
+
+Test(template, exponent_form_is_written_as_a_power_of_ten) {
+    expect_output("rate {{ SELECT 1e-5 }}.", "rate $10^{-5}$.");
+    expect_output("rate {{ SELECT printf('%.1e', 0.00025) }}.", "rate $2.5 \\times 10^{-4}$.");
+    expect_output("{{ SELECT printf('%g', 0.00001234) }}", "$1.234 \\times 10^{-5}$");
+    /* inside the template's maths, no dollars of its own */
+    expect_output("$\\eta = {{ SELECT printf('%.0e', 0.001) }}$", "$\\eta = 10^{-3}$");
+    /* a small number the query printed without exponent stays as printed */
+    expect_output("{{ SELECT printf('%.5f', 0.00001234) }}", "0.00001");
+}
+
+Test(template, exponent_form_in_a_table_is_a_right_aligned_power_of_ten) {
+    expect_output("```{.sql-table}\n"
+                  "SELECT name AS \"Name\", printf('%.1e', value) AS \"Value\" FROM metrics\n"
+                  " WHERE name IN ('loss', 'big') ORDER BY name\n"
+                  "```\n",
+                  "| Name |                Value |\n"
+                  "|:-----|---------------------:|\n"
+                  "| big  |  $1.2 \\times 10^{6}$ |\n"
+                  "| loss | $8.1 \\times 10^{-2}$ |\n");
+}
+
+Test(template, plural_chooses_the_nouns_form_from_the_count) {
+    expect_output("with {{ SELECT plural(1, 'thread') }}", "with 1 thread");
+    expect_output("with {{ SELECT plural(4, 'thread') }}", "with 4 threads");
+    expect_output("with {{ SELECT plural(0, 'epoch') }}", "with 0 epochs");
+    expect_output("{{ SELECT plural(count(*), 'child', 'children') FROM depth }}", "3 children");
+    expect_output("{{ SELECT plural(1, 'child', 'children') }}", "1 child");
+    expect_output("{{ SELECT plural(2.0, 'run') }}", "2 runs");
+    /* a count the query formatted is written as formatted; only "1" is singular */
+    expect_output("{{ SELECT plural(printf('%,d', 12000), 'image') }}", "12,000 images");
+    expect_output("{{ SELECT plural(printf('%.1f', 1.0), 'minute') }}", "1.0 minutes");
+    expect_output("{{ SELECT plural('1', 'minute') }}", "1 minute");
+    /* in a table cell, through SQL's || */
+    expect_output("```{.sql-table}\nSELECT 'batch 64, ' || plural(d, 'thread') AS \"Setting\" "
+                  "FROM depth WHERE d < 3 ORDER BY d\n```\n",
+                  "| Setting             |\n"
+                  "|:--------------------|\n"
+                  "| batch 64, 1 thread  |\n"
+                  "| batch 64, 2 threads |\n");
+}
+
+/* The noun alone, when the count is written elsewhere or not at all. */
+Test(template, noun_is_the_nouns_form_without_the_count) {
+    expect_output("git {{ SELECT noun(1, 'commit') }}", "git commit");
+    expect_output("git {{ SELECT noun(2, 'commit') }}", "git commits");
+    expect_output("{{ SELECT noun(3, 'child', 'children') }}", "children");
+    expect_output("{{ SELECT noun('1', 'image') }}", "image");
+    expect_error("{{ SELECT noun(NULL, 'image') }}", "ch/chapter.md:1: NULL value: SELECT noun(NULL, 'image')");
+}
+
+Test(template, plural_refuses_what_it_cannot_count) {
+    expect_error("{{ SELECT plural(max(d), 'layer') FROM depth WHERE d > 99 }}",
+                 "ch/chapter.md:1: NULL value: "
+                 "SELECT plural(max(d), 'layer') FROM depth WHERE d > 99");
+    expect_error("{{ SELECT plural(2.5, 'epoch') }}",
+                 "ch/chapter.md:1: SQL error: plural(): the count 2.5 is not a whole number "
+                 "(format it with printf() first): SELECT plural(2.5, 'epoch')");
+    expect_error("{{ SELECT plural(3, '') }}",
+                 "ch/chapter.md:1: SQL error: plural(): the noun is empty: SELECT plural(3, '')");
+    expect_error("{{ SELECT plural(3) }}",
+                 "ch/chapter.md:1: SQL error: wrong number of arguments to function plural(): "
+                 "SELECT plural(3)");
+}
+
+Test(template, join_list_joins_rows_as_people_write_them) {
+    expect_output("{{ SELECT join_list(note) FROM (SELECT note FROM depth WHERE d = 1) }}",
+                  "shallow");
+    expect_output("{{ SELECT join_list(note) FROM (SELECT note FROM depth WHERE d < 3 ORDER BY d) }}",
+                  "shallow and deeper");
+    expect_output("{{ SELECT join_list(d) FROM (SELECT d FROM depth ORDER BY d DESC) }}",
+                  "10, 2 and 1");
+    expect_output("{{ SELECT join_list(d, 'or') FROM (SELECT d FROM depth ORDER BY d) }}",
+                  "1, 2 or 10");
+    expect_output("{{ SELECT join_list(DISTINCT x) FROM (SELECT 'a' AS x UNION ALL SELECT 'b' "
+                  "UNION ALL SELECT 'a') }}",
+                  "a and b");
+    expect_output("{{ SELECT join_list(acc) FROM (SELECT acc FROM depth ORDER BY d) }}",
+                  "0.95, 0.97 and 0.9712");
+}
+
+Test(template, join_list_over_nothing_or_a_null_is_refused) {
+    expect_error("{{ SELECT join_list(note) FROM depth WHERE d > 99 }}",
+                 "ch/chapter.md:1: NULL value: SELECT join_list(note) FROM depth WHERE d > 99");
+    expect_error("{{ SELECT join_list(value) FROM metrics }}",
+                 "ch/chapter.md:1: SQL error: join_list(): a NULL item (row 4): "
+                 "SELECT join_list(value) FROM metrics");
+}
+
+Test(template, join_values_says_equal_values_once) {
+    expect_output("both at {{ SELECT join_values('11.35%', '11.40%') }}", "both at 11.35% and 11.40%");
+    expect_output("{{ SELECT join_values(printf('%.2f%%', 11.351), printf('%.2f%%', 11.349)) }}",
+                  "both 11.35%");
+    expect_output("{{ SELECT join_values(3, 3, 3) }}", "all 3");
+    expect_output("{{ SELECT join_values(1, 2, 3) }}", "1, 2 and 3");
+    expect_output("{{ SELECT join_values(1, 1, 3) }}", "1, 1 and 3");
+    expect_output("{{ SELECT join_values(0.5, 0.50) }}", "both 0.5");
+    expect_error("{{ SELECT join_values(1, NULL) }}",
+                 "ch/chapter.md:1: NULL value: SELECT join_values(1, NULL)");
+    expect_error("{{ SELECT join_values(1) }}",
+                 "ch/chapter.md:1: SQL error: join_values(): needs at least two values: "
+                 "SELECT join_values(1)");
 }
 
 /* ---- tables ------------------------------------------------------------------------- */
@@ -257,7 +363,8 @@ Test(template, printf_of_null_is_null_not_zero) {
 Test(template, printf_without_null_is_sqlites_printf) {
     expect_output("{{ SELECT printf('%.2f|%5d|%-4s|%x|%e|%,d|%q|%%|%c', 97.514, 42, 'ab', 255, "
                   "1234.5, 1234567, 'it''s', 'xyz') }}",
-                  "97.51|   42|ab  |ff|1.234500e+03|1,234,567|it''s|%|x");
+                  /* %e's exponent form reaches the text as a power of ten (sci.h) */
+                  "97.51|   42|ab  |ff|$1.234500 \\times 10^{3}$|1,234,567|it''s|%|x");
     expect_output("{{ SELECT format('%.1f%%', 100 * value) FROM metrics WHERE name = 'acc' }}",
                   "97.5%");
     expect_output("{{ SELECT printf('%d', count(*)) FROM depth WHERE d > 99 }}", "0");

@@ -14,7 +14,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "render/prose.h"
 #include "render/provenance.h"
+#include "render/sci.h"
 
 typedef struct filler {
     sqlite3 *db;
@@ -192,9 +194,10 @@ static int prepare_query(filler *f, int line, const char *sql, sqlite3_stmt **st
 
 /* Formats one result cell into a malloc'd string; BLOBs are refused, and so is NULL unless
  * `null_text` says what to write for it (a table's explicit null="..." attribute). `what`
- * names the cell for the message. */
+ * names the cell for the message. Numbers in C's exponent form become powers of ten
+ * (sci.h), without dollars when the value sits `in_math`. */
 static char *format_value(filler *f, int line, const char *sql, sqlite3_stmt *st, int col,
-                          const char *what, const char *null_text) {
+                          const char *what, const char *null_text, int in_math) {
     char buf[64];
     const char *text = buf;
     switch (sqlite3_column_type(st, col)) {
@@ -202,7 +205,7 @@ static char *format_value(filler *f, int line, const char *sql, sqlite3_stmt *st
         snprintf(buf, sizeof buf, "%lld", (long long)sqlite3_column_int64(st, col));
         break;
     case SQLITE_FLOAT:
-        snprintf(buf, sizeof buf, "%.4g", sqlite3_column_double(st, col));
+        sci_format_real(sqlite3_column_double(st, col), buf, sizeof buf);
         break;
     case SQLITE_TEXT:
         text = (const char *)sqlite3_column_text(st, col);
@@ -218,7 +221,7 @@ static char *format_value(filler *f, int line, const char *sql, sqlite3_stmt *st
         fail_sql(f, line, sql, "BLOB value%s", what);
         return NULL;
     }
-    char *copy = strdup(text ? text : "");
+    char *copy = sci_rewrite(text ? text : "", in_math);
     if (!copy) fail_at(f, line, "out of memory");
     return copy;
 }
@@ -278,7 +281,7 @@ static int fill_inline(filler *f, int line, const char *sql) {
         fail_sql(f, line, sql, "SQL error: %s", sqlite3_errmsg(f->db));
         goto done;
     }
-    value = format_value(f, line, sql, st, 0, "", NULL);
+    value = format_value(f, line, sql, st, 0, "", NULL, f->in_math);
     if (!value) goto done;
     if (value[0] == '\0') {
         fail_sql(f, line, sql, "empty value");
@@ -303,8 +306,10 @@ done:
 
 /* ---- tables ------------------------------------------------------------------------- */
 
-/* A number, possibly SQL-formatted text such as "97.50", "-3e-4" or "97.5%". */
+/* A number, possibly SQL-formatted text such as "97.50", "-3e-4" or "97.5%", or a power of
+ * ten as sci_rewrite writes one. */
 static int looks_numeric(const char *s) {
+    if (sci_is_number(s)) return 1;
     while (isspace((unsigned char)*s)) s++;
     if (!*s) return 0;
     char *endp;
@@ -449,7 +454,7 @@ static int fill_table(filler *f, int line, const char *sql, const char *indent,
             const char *name = sqlite3_column_name(st, j);
             snprintf(what, sizeof what, " in row %d, column \"%s\"", t.rows - 1,
                      name ? name : "?");
-            char *v = format_value(f, line, sql, st, j, what, null_text);
+            char *v = format_value(f, line, sql, st, j, what, null_text, 0);
             if (!v) goto done;
             row[j] = table_cell(v);
             free(v);
@@ -816,6 +821,9 @@ int template_fill_opts(sqlite3 *db, const char *source_name, const char *text, F
     filler f = {.db = db, .source = source_name ? source_name : "<template>", .p = text,
                 .end = text + strlen(text), .line = 1, .err = err, .opt = opt};
     if (install_strict_printf(db, f.source, err)) return -1;
+    if (prose_install(db) != SQLITE_OK)
+        return nn_fail(err, "%s: cannot install plural(), noun(), join_list(), join_values(): %s",
+                       f.source, sqlite3_errmsg(db));
     f.out = open_memstream(&buf, &len);
     if (!f.out) return nn_fail(err, "%s: cannot allocate output: %s", f.source, strerror(errno));
     int rc = 0;

@@ -7,11 +7,13 @@
  *   Inline value   {{ SELECT printf('%.2f', 100*value) FROM metrics WHERE name = 'acc' }}
  *                  The query must return exactly one row of exactly one column. The value is
  *                  written as SQLite returns it: integers as integers, reals as "%.4g", text
- *                  as is (so a query that formats with printf() controls the digits). Zero
+ *                  as is (so a query that formats with printf() controls the digits); a number
+ *                  in C's exponent form becomes a power of ten in maths (sci.h). Zero
  *                  rows, several rows, a NULL, an empty string, a BLOB, or an SQL error are
  *                  errors. The query may span lines. printf() and format() return NULL
  *                  when an argument is NULL (SQLite's own print '0.00'), so an aggregate
- *                  over zero rows is refused, not printed as a number.
+ *                  over zero rows is refused, not printed as a number. plural(),
+ *                  join_list() and join_values() write counts and lists (prose.h).
  *
  *   Table block    ```{.sql-table caption="Results per depth" null="-"}
  *                  SELECT depth AS "Depth", printf('%.2f', acc) AS "Test accuracy (%)" ...
