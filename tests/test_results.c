@@ -62,8 +62,9 @@ Test(results, new_database_has_current_schema_and_wal) {
     cr_assert_eq(query_int(db, "SELECT count(*) FROM sqlite_master WHERE name IN ('runs', "
                                "'epochs', 'grad_stats', 'attacks', 'timings', 'metrics', "
                                "'confusion', 'artifacts', 'latest_runs', 'latest_metrics', "
-                               "'latest_epochs', 'latest_grad_stats')"),
-                 12);
+                               "'latest_epochs', 'latest_grad_stats', 'step_stats', "
+                               "'layer_stats', 'latest_step_stats', 'latest_layer_stats')"),
+                 16);
     sqlite3_stmt *st;
     sqlite3_prepare_v2(results_handle(db), "PRAGMA journal_mode", -1, &st, NULL);
     cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
@@ -122,9 +123,31 @@ Test(results, every_kind_of_row_is_logged) {
     cr_assert_eq(results_log_confusion(db, run, 2, confusion, &err), 0, "%s", err.msg);
     cr_assert_eq(results_log_artifact(db, run, "model", "build/m.nnm", "abc", &err), 0, "%s",
                  err.msg);
+    cr_assert_eq(results_log_step(db, run,
+                                  &(nn_step_row){.name = "grad_norm", .step = 1875, .epoch = 1,
+                                                 .value = 2.5},
+                                  &err),
+                 0, "%s", err.msg);
+    cr_assert_eq(results_log_step(db, run,
+                                  &(nn_step_row){.name = "grad_norm", .step = 1875, .epoch = 1,
+                                                 .value = 3.5},
+                                  &err),
+                 0, "%s", err.msg);
+    cr_assert_eq(results_log_layer(db, run,
+                                   &(nn_layer_row){.name = "mean_output", .layer = 40,
+                                                   .epoch = 3, .value = 0.25},
+                                   &err),
+                 0, "%s", err.msg);
     cr_assert_eq(results_finish_run(db, run, NULL, &err), 0, "%s", err.msg);
 
     cr_assert_eq(query_int(db, "SELECT step FROM epochs WHERE split = 'test'"), 100);
+    cr_assert_eq(query_int(db, "SELECT count(*) FROM step_stats"), 1, "a step row is kept once");
+    cr_assert_eq(query_int(db, "SELECT value * 10 FROM latest_step_stats WHERE step = 1875 "
+                               "AND epoch = 1 AND name = 'grad_norm'"),
+                 35);
+    cr_assert_eq(query_int(db, "SELECT value * 100 FROM latest_layer_stats WHERE layer = 40 "
+                               "AND epoch = 3 AND name = 'mean_output'"),
+                 25);
     cr_assert_eq(query_int(db, "SELECT layer FROM grad_stats WHERE kind = 'weight'"), 2);
     cr_assert_eq(query_int(db, "SELECT count(*) FROM attacks WHERE target IS NULL"), 1);
     cr_assert_eq(query_int(db, "SELECT steps FROM attacks WHERE method = 'pgd'"), 40);
