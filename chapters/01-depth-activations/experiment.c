@@ -46,8 +46,9 @@
  *     'mean_output', the flat fraction 'flat' and the fraction of units flat on every image
  *     'stuck';
  *   - step_stats: every `window` steps the largest gradient norm, loss and stuck fraction of
- *     the window's steps; and, for every epoch after which the test accuracy fell by more
- *     than DROP points, every step of that epoch (step_trace.h): what each step did.
+ *     the window's steps and the parameters' norm; and for the (at most MAX_TRACED)
+ *     largest drops of a run, epochs after which the test accuracy fell by more than DROP,
+ *     every step of that epoch (step_trace.h): what each step did.
  *
  * The runs are independent, so with --threads N they are trained N at a time, one thread
  * each (single-threaded BLAS: 32-wide layers are far too small to split), each thread with
@@ -75,7 +76,10 @@
 #define UNITS 32
 #define CLASSES 10
 #define EVAL_BATCH 250 /* evaluation and unit statistics: larger batches, same numbers */
-#define DROP 0.2       /* a fall of test accuracy between two epochs that gets a step trace */
+/* A drop: test accuracy falls by more than DROP between two consecutive epochs. The
+ * MAX_TRACED largest drops of a run get a step-by-step trace of their epoch. */
+#define DROP 0.1
+#define MAX_TRACED 2
 /* (A B)^2 of LeCun's A tanh(B z): the factor by which a scaled network's hidden layers
  * learn faster at one learning rate (top comment). */
 #define LECUN_LR_FACTOR ((1.7159 * 2.0 / 3.0) * (1.7159 * 2.0 / 3.0))
@@ -250,9 +254,9 @@ static int read_test_accuracy(nn_results *db, int64_t run, int epochs, double *a
     return 0;
 }
 
-/* The step trace's rows: the window summary of the whole run, and every step of each epoch
- * after which the test accuracy fell by more than DROP; and the run's median and largest
- * gradient norm over all steps. */
+/* The step trace's rows: the window summary of the whole run, and every step of the epochs
+ * of its MAX_TRACED largest drops; and the run's median and largest gradient norm over all
+ * steps. */
 static int log_trace(run_state *rs, int epochs, int window, nn_err *err) {
     enum { MAX_EPOCHS = 100 };
     double acc[MAX_EPOCHS + 1];
@@ -261,9 +265,16 @@ static int log_trace(run_state *rs, int epochs, int window, nn_err *err) {
     if (read_test_accuracy(rs->db, rs->run, epochs, acc, err) ||
         step_trace_log_windows(t, rs->db, rs->run, window, err))
         return -1;
-    for (int e = 2; e <= epochs; e++) {
-        if (!(acc[e - 1] - acc[e] > DROP)) continue;
-        long first = (long)(e - 1) * t->steps_per_epoch + 1;
+    int traced[MAX_EPOCHS + 1] = {0};
+    for (int k = 0; k < MAX_TRACED; k++) {
+        int worst = 0; /* the largest drop not traced yet */
+        for (int e = 2; e <= epochs; e++)
+            if (!traced[e] && acc[e - 1] - acc[e] > DROP &&
+                (!worst || acc[e - 1] - acc[e] > acc[worst - 1] - acc[worst]))
+                worst = e;
+        if (!worst) break;
+        traced[worst] = 1;
+        long first = (long)(worst - 1) * t->steps_per_epoch + 1;
         if (step_trace_log(t, rs->db, rs->run, first, first + t->steps_per_epoch - 1, err))
             return -1;
     }
@@ -304,7 +315,8 @@ static int train_one(nn_results *db, const shared *sh, const task *t, nn_err *er
     json_str(&config, "probe", "first training images");
     json_int(&config, "window_steps", cfg->window);
     json_int(&config, "unit_stats_batch", EVAL_BATCH);
-    json_num(&config, "drop_traced", DROP);
+    json_num(&config, "drop", DROP);
+    json_int(&config, "drops_traced", MAX_TRACED);
     int64_t run = results_begin_run(
         db, &(nn_run_info){CHAPTER, t->experiment, sh->cli->profile, json_end(&config), t->seed},
         err);

@@ -122,10 +122,8 @@ int step_trace_log(const step_trace *t, nn_results *db, int64_t run, long first,
         int e = step_trace_epoch(t, s);
         if (log_one(db, run, "loss", s, e, t->loss[i], err) ||
             log_one(db, run, "grad_norm", s, e, t->grad_norm[i], err) ||
-            log_one(db, run, "param_norm", s, e, t->param_norm[i], err) ||
             log_one(db, run, "stuck_max", s, e, t->stuck_max[i], err) ||
-            log_one(db, run, "stuck_max_layer", s, e, t->stuck_layer[i] + 1, err) ||
-            log_one(db, run, "flat", s, e, t->flat[i], err))
+            log_one(db, run, "stuck_max_layer", s, e, t->stuck_layer[i] + 1, err))
             return -1;
     }
     return 0;
@@ -144,7 +142,8 @@ int step_trace_log_windows(const step_trace *t, nn_results *db, int64_t run, lon
         int e = step_trace_epoch(t, end);
         if (log_one(db, run, "window_grad_norm_max", end, e, g, err) ||
             log_one(db, run, "window_loss_max", end, e, l, err) ||
-            log_one(db, run, "window_stuck_max", end, e, st, err))
+            log_one(db, run, "window_stuck_max", end, e, st, err) ||
+            log_one(db, run, "window_param_norm", end, e, t->param_norm[end - 1], err))
             return -1;
     }
     return 0;

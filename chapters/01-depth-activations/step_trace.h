@@ -5,11 +5,13 @@
  * step's, which is the learning rate times it), or did it drift? Per step this records
  *   - loss:       the mini-batch's training loss, before the step;
  *   - grad_norm:  the L2 norm of the whole parameter gradient of that batch;
- *   - param_norm: the L2 norm of all parameters after the step;
+ *   - param_norm: the L2 norm of all parameters after the step (written once per window:
+ *                 it changes slowly);
  *   - stuck_max:  the largest fraction of one hidden layer's units that are flat for every
  *                 sample of the batch (unit_stats.h), and that layer; a layer at 1 cuts the
  *                 network in two;
- *   - flat:       the fraction of flat (sample, unit) pairs over all hidden layers.
+ *   - flat:       the fraction of flat (sample, unit) pairs over all hidden layers (kept,
+ *                 not written: the per-layer epoch statistics say it better).
  * Nothing is allocated per step: step_trace_init sizes the arrays for the whole run. */
 #ifndef CH01_STEP_TRACE_H
 #define CH01_STEP_TRACE_H
@@ -50,14 +52,15 @@ long step_trace_peak(const step_trace *t, int epoch);
 double step_trace_median_grad(const step_trace *t, int from, int to);
 
 /* Writes, into `step_stats` of run, one row per (step, quantity) for steps [first, last]
- * (clipped to what was recorded): 'loss', 'grad_norm', 'param_norm', 'stuck_max',
- * 'stuck_max_layer' (1 = the first hidden layer) and 'flat'. */
+ * (clipped to what was recorded): 'loss', 'grad_norm', 'stuck_max' and 'stuck_max_layer'
+ * (1 = the first hidden layer). */
 int step_trace_log(const step_trace *t, nn_results *db, int64_t run, long first, long last,
                    nn_err *err);
 
 /* Writes the per-window summary of the whole run: for every `window` steps (rows at the
  * window's last step) the largest gradient norm, the largest loss and the largest
- * stuck_max: 'window_grad_norm_max', 'window_loss_max', 'window_stuck_max'. */
+ * stuck_max of its steps, and the parameters' norm after its last step:
+ * 'window_grad_norm_max', 'window_loss_max', 'window_stuck_max', 'window_param_norm'. */
 int step_trace_log_windows(const step_trace *t, nn_results *db, int64_t run, long window,
                            nn_err *err);
 
