@@ -548,3 +548,51 @@ Test(results, rollback_drops_the_open_group_only) {
     cr_assert_eq(results_transaction_commit(db, NULL), 0);
     results_close(db);
 }
+
+/* The summaries over seeds: the median is the middle value (the mean of the middle two
+ * for an even count), next to the count, mean, minimum and maximum; per epoch for curves. */
+Test(results, summaries_over_seeds_give_median_and_range) {
+    nn_results *db = open_ok();
+    nn_err err = {{0}};
+    const double acc[4] = {0.9, 0.2, 0.8, 0.95}; /* sorted: 0.2 0.8 0.9 0.95 */
+    for (int s = 0; s < 4; s++) {
+        int64_t run = begin(db, "e4", s + 1);
+        cr_assert_eq(results_log_metric(db, run, "test_accuracy", acc[s], &err), 0, "%s", err.msg);
+        if (s < 3) {
+            int64_t other = begin(db, "e3", s + 1);
+            cr_assert_eq(results_log_metric(db, other, "test_accuracy", acc[s], &err), 0);
+            cr_assert_eq(results_finish_run(db, other, NULL, &err), 0);
+        }
+        for (int e = 1; e <= 2; e++)
+            cr_assert_eq(results_log_epoch(db, run,
+                                           &(nn_epoch_row){.epoch = e, .step = e, .split = "test",
+                                                           .loss = 1.0 - acc[s] / e,
+                                                           .accuracy = acc[s] / e},
+                                           &err),
+                         0, "%s", err.msg);
+        cr_assert_eq(results_finish_run(db, run, NULL, &err), 0, "%s", err.msg);
+    }
+    cr_assert_eq(query_int(db, "SELECT n FROM latest_metric_summary WHERE experiment = 'e4'"), 4);
+    cr_assert_eq(query_int(db, "SELECT round(1000 * median) FROM latest_metric_summary "
+                               "WHERE experiment = 'e4' AND name = 'test_accuracy'"),
+                 850);
+    cr_assert_eq(query_int(db, "SELECT round(1000 * median) FROM latest_metric_summary "
+                               "WHERE experiment = 'e3'"),
+                 800, "odd count: the middle value");
+    cr_assert_eq(query_int(db, "SELECT round(1000 * (max - min)) FROM latest_metric_summary "
+                               "WHERE experiment = 'e4'"),
+                 750);
+    cr_assert_eq(query_int(db, "SELECT round(10000 * mean) FROM latest_metric_summary "
+                               "WHERE experiment = 'e4'"),
+                 7125);
+    cr_assert_eq(query_int(db, "SELECT round(1000 * median_accuracy) FROM latest_epoch_summary "
+                               "WHERE experiment = 'e4' AND epoch = 2"),
+                 425);
+    cr_assert_eq(query_int(db, "SELECT round(1000 * median_loss) FROM latest_epoch_summary "
+                               "WHERE experiment = 'e4' AND epoch = 2"),
+                 575);
+    cr_assert_eq(query_int(db, "SELECT round(1000 * min_accuracy) FROM latest_epoch_summary "
+                               "WHERE experiment = 'e4' AND epoch = 1"),
+                 200);
+    results_close(db);
+}
