@@ -24,6 +24,8 @@ static void ref_forward(nn_activation kind, double *y, const double *x, int n, i
             case NN_TANH: yr[j] = tanh(v); break;
             case NN_SIGMOID: yr[j] = 1 / (1 + exp(-v)); break;
             case NN_LECUN_TANH: yr[j] = 1.7159 * tanh(2 * v / 3) + 0.01 * v; break;
+            case NN_TANH_LINEAR: yr[j] = tanh(v) + 0.01 * v; break;
+            case NN_SCALED_TANH: yr[j] = 1.7159 * tanh(2 * v / 3); break;
             default: cr_assert_fail("kind");
             }
         }
@@ -85,6 +87,26 @@ Test(activation, tanh_gradient) { check_kind(NN_TANH); }
 Test(activation, sigmoid_gradient) { check_kind(NN_SIGMOID); }
 Test(activation, lecun_tanh_gradient) { check_kind(NN_LECUN_TANH); }
 Test(activation, softmax_gradient) { check_kind(NN_SOFTMAX); }
+/* The two halves of LeCun's change to tanh, for chapter 01's ablation: the linear term
+ * alone, and the scaling alone. */
+Test(activation, tanh_linear_gradient) { check_kind(NN_TANH_LINEAR); }
+Test(activation, scaled_tanh_gradient) { check_kind(NN_SCALED_TANH); }
+
+/* Far in the tails the linear term is all that is left of tanh + 0.01x's slope, and the
+ * scaled tanh without it is flat; at 0 their slopes are 1.01 and 1.7159 * 2/3. */
+Test(activation, ablation_slopes_at_zero_and_in_the_tails) {
+    float x[2] = {0, 30}, y[2], dy[2] = {1, 1}, dx[2];
+    activation_forward(NN_TANH_LINEAR, y, x, 1, 2);
+    activation_backward(NN_TANH_LINEAR, dx, dy, x, y, 1, 2);
+    cr_assert_float_eq(dx[0], 1.01f, 1e-6f, "slope at 0: %g", (double)dx[0]);
+    cr_assert_float_eq(dx[1], 0.01f, 1e-6f, "slope at 30: %g", (double)dx[1]);
+    cr_assert_float_eq(y[1], 1.3f, 1e-5f, "f(30) = %g", (double)y[1]);
+    activation_forward(NN_SCALED_TANH, y, x, 1, 2);
+    activation_backward(NN_SCALED_TANH, dx, dy, x, y, 1, 2);
+    cr_assert_float_eq(dx[0], 1.7159f * 2.0f / 3.0f, 1e-6f, "slope at 0: %g", (double)dx[0]);
+    cr_assert(dx[1] >= 0 && dx[1] < 1e-6f, "slope at 30: %g", (double)dx[1]);
+    cr_assert_float_eq(y[1], 1.7159f, 1e-5f, "f(30) = %g", (double)y[1]);
+}
 
 Test(activation, lecun_tanh_at_zero) {
     float x = 0, y, dy = 1, dx;
@@ -132,4 +154,6 @@ Test(activation, names) {
     cr_assert_str_eq(activation_name(NN_RELU), "relu");
     cr_assert_str_eq(activation_name(NN_LECUN_TANH), "lecun_tanh");
     cr_assert_str_eq(activation_name(NN_SOFTMAX), "softmax");
+    cr_assert_str_eq(activation_name(NN_TANH_LINEAR), "tanh_linear");
+    cr_assert_str_eq(activation_name(NN_SCALED_TANH), "scaled_tanh");
 }

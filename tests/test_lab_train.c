@@ -280,6 +280,10 @@ Test(train_loop, refuses_bad_configurations_with_a_message) {
     cr_assert_eq(train_classifier(f.db, f.run, f.m, f.opt, train_source_images(&f.src), &c, NULL, &err), -1);
     cr_assert(strstr(err.msg, "smoothing") != NULL, "%s", err.msg);
     c = toy_config(&f);
+    c.clip_norm = -1.0f;
+    cr_assert_eq(train_classifier(f.db, f.run, f.m, f.opt, train_source_images(&f.src), &c, NULL, &err), -1);
+    cr_assert(strstr(err.msg, "clipping") != NULL, "%s", err.msg);
+    c = toy_config(&f);
     c.test = NULL;
     cr_assert_eq(train_classifier(f.db, f.run, f.m, f.opt, train_source_images(&f.src), &c, NULL, &err), -1);
     cr_assert(strstr(err.msg, "confusion") != NULL, "%s", err.msg);
@@ -447,4 +451,75 @@ Test(train_loop, measure_epoch_runs_before_the_rows_outside_the_transaction) {
         cr_assert_eq(o.calls[k], want[k], "call %d", k);
     cr_assert_eq(o.outside_transaction, 2);
     fixture_close(&f);
+}
+
+/* ---- gradient clipping -------------------------------------------------------------------- */
+
+/* What a step did: the parameters before it (snapshot taken by the previous hook call) and
+ * the norm of the move, for plain SGD lr times the applied gradient. */
+typedef struct move_log {
+    float before[512];
+    double moved[64];
+    size_t n;
+} move_log;
+
+static int record_move(void *ctx, nn_model *m, long step, float loss, nn_err *err) {
+    (void)loss;
+    move_log *s = ctx;
+    if (step > 64 || nn_param_count(m) > 512) return nn_fail(err, "too large for the test");
+    const float *p = nn_params(m);
+    double d = 0;
+    for (size_t i = 0; i < s->n; i++) d += ((double)p[i] - s->before[i]) * (p[i] - s->before[i]);
+    s->moved[step - 1] = sqrt(d);
+    memcpy(s->before, p, sizeof(float) * s->n);
+    return 0;
+}
+
+/* With clip_norm c, every SGD step moves the parameters by at most lr * c, the steps whose
+ * gradient was larger by exactly lr * c, and the run counts them; clip_norm 0 changes
+ * nothing. */
+Test(train_loop, clipping_caps_the_step_and_counts_the_clipped_ones) {
+    double free_moves[64], clipped_moves[64];
+    long clipped = -1;
+    for (int k = 0; k < 2; k++) {
+        fixture f;
+        fixture_open(&f, 8);
+        nn_optim_free(f.opt);
+        f.opt = nn_sgd_new(f.m, (nn_sgd_config){0}, NULL);
+        nn_train_config c = toy_config(&f);
+        c.epochs = 2;
+        c.schedule = (nn_schedule){NN_SCHEDULE_CONSTANT, .lr = 0.5f};
+        c.clip_norm = k ? 0.05f : 0.0f;
+        static move_log log;
+        log.n = nn_param_count(f.m);
+        memcpy(log.before, nn_params(f.m), sizeof(float) * log.n);
+        c.hook_ctx = &log;
+        c.after_step = record_move;
+        nn_train_result r;
+        nn_err err;
+        cr_assert_eq(train_classifier(f.db, f.run, f.m, f.opt, train_source_images(&f.src), &c,
+                                      &r, &err),
+                     0, "%s", err.msg);
+        memcpy(k ? clipped_moves : free_moves, log.moved, sizeof log.moved);
+        if (k) {
+            clipped = r.clipped_steps;
+            cr_assert_eq(value(&f, "SELECT value FROM metrics WHERE name = 'clipped_steps'"),
+                         (double)r.clipped_steps);
+        } else {
+            cr_assert_eq(r.clipped_steps, 0);
+            cr_assert_eq(count(&f, "SELECT count(*) FROM metrics WHERE name = 'clipped_steps'"), 0,
+                         "no clipping, no row");
+        }
+        fixture_close(&f);
+    }
+    /* Step 1 starts from the same parameters and batch in both runs. */
+    cr_assert_gt(free_moves[0], 0.5 * 0.05 * 1.01, "the first gradient is above the cap");
+    long at_cap = 0;
+    for (int s = 0; s < 26; s++) {
+        cr_assert_leq(clipped_moves[s], 0.5 * 0.05 * (1 + 1e-4), "step %d moved %g", s + 1,
+                      clipped_moves[s]);
+        at_cap += fabs(clipped_moves[s] - 0.5 * 0.05) < 1e-4 * 0.5 * 0.05;
+    }
+    cr_assert_eq(at_cap, clipped, "%ld steps at the cap, %ld counted", at_cap, clipped);
+    cr_assert_gt(clipped, 0);
 }

@@ -65,6 +65,8 @@ static int ref_forward(const spec *s, int count, const double *p, const double *
                     case NN_TANH: y[j] = tanh(v); break;
                     case NN_SIGMOID: y[j] = 1 / (1 + exp(-v)); break;
                     case NN_LECUN_TANH: y[j] = 1.7159 * tanh(2 * v / 3) + 0.01 * v; break;
+                    case NN_TANH_LINEAR: y[j] = tanh(v) + 0.01 * v; break;
+                    case NN_SCALED_TANH: y[j] = 1.7159 * tanh(2 * v / 3); break;
                     default: break;
                     }
                 }
@@ -170,6 +172,13 @@ Test(model, mlp_gradients_all_activations_xent) {
     const spec s[] = {{5, 0}, {0, NN_RELU},        {5, 0}, {0, NN_TANH}, {5, 0},
                       {0, NN_SIGMOID}, {4, 0}, {0, NN_LECUN_TANH}, {3, 0}};
     check_net(s, 9, 2, 3, 1, 0, 31);
+}
+
+/* The ablations of LeCun's activation (chapter 01) are accepted by the model and
+ * back-propagated like the others. */
+Test(model, mlp_gradients_tanh_ablations_xent) {
+    const spec s[] = {{5, 0}, {0, NN_TANH_LINEAR}, {4, 0}, {0, NN_SCALED_TANH}, {3, 0}};
+    check_net(s, 5, 2, 3, 1, 0, 33);
 }
 
 Test(model, mlp_gradients_softmax_layer_mse) {

@@ -62,8 +62,9 @@ Test(results, new_database_has_current_schema_and_wal) {
     cr_assert_eq(query_int(db, "SELECT count(*) FROM sqlite_master WHERE name IN ('runs', "
                                "'epochs', 'grad_stats', 'attacks', 'timings', 'metrics', "
                                "'confusion', 'artifacts', 'latest_runs', 'latest_metrics', "
-                               "'latest_epochs', 'latest_grad_stats')"),
-                 12);
+                               "'latest_epochs', 'latest_grad_stats', 'step_stats', "
+                               "'layer_stats', 'latest_step_stats', 'latest_layer_stats')"),
+                 16);
     sqlite3_stmt *st;
     sqlite3_prepare_v2(results_handle(db), "PRAGMA journal_mode", -1, &st, NULL);
     cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
@@ -122,9 +123,31 @@ Test(results, every_kind_of_row_is_logged) {
     cr_assert_eq(results_log_confusion(db, run, 2, confusion, &err), 0, "%s", err.msg);
     cr_assert_eq(results_log_artifact(db, run, "model", "build/m.nnm", "abc", &err), 0, "%s",
                  err.msg);
+    cr_assert_eq(results_log_step(db, run,
+                                  &(nn_step_row){.name = "grad_norm", .step = 1875, .epoch = 1,
+                                                 .value = 2.5},
+                                  &err),
+                 0, "%s", err.msg);
+    cr_assert_eq(results_log_step(db, run,
+                                  &(nn_step_row){.name = "grad_norm", .step = 1875, .epoch = 1,
+                                                 .value = 3.5},
+                                  &err),
+                 0, "%s", err.msg);
+    cr_assert_eq(results_log_layer(db, run,
+                                   &(nn_layer_row){.name = "mean_output", .layer = 40,
+                                                   .epoch = 3, .value = 0.25},
+                                   &err),
+                 0, "%s", err.msg);
     cr_assert_eq(results_finish_run(db, run, NULL, &err), 0, "%s", err.msg);
 
     cr_assert_eq(query_int(db, "SELECT step FROM epochs WHERE split = 'test'"), 100);
+    cr_assert_eq(query_int(db, "SELECT count(*) FROM step_stats"), 1, "a step row is kept once");
+    cr_assert_eq(query_int(db, "SELECT value * 10 FROM latest_step_stats WHERE step = 1875 "
+                               "AND epoch = 1 AND name = 'grad_norm'"),
+                 35);
+    cr_assert_eq(query_int(db, "SELECT value * 100 FROM latest_layer_stats WHERE layer = 40 "
+                               "AND epoch = 3 AND name = 'mean_output'"),
+                 25);
     cr_assert_eq(query_int(db, "SELECT layer FROM grad_stats WHERE kind = 'weight'"), 2);
     cr_assert_eq(query_int(db, "SELECT count(*) FROM attacks WHERE target IS NULL"), 1);
     cr_assert_eq(query_int(db, "SELECT steps FROM attacks WHERE method = 'pgd'"), 40);
@@ -523,5 +546,53 @@ Test(results, rollback_drops_the_open_group_only) {
     cr_assert_eq(query_int(db, "SELECT count(*) FROM metrics WHERE name = 'kept'"), 1);
     cr_assert_eq(results_transaction_begin(db, NULL), 0, "a new transaction can start");
     cr_assert_eq(results_transaction_commit(db, NULL), 0);
+    results_close(db);
+}
+
+/* The summaries over seeds: the median is the middle value (the mean of the middle two
+ * for an even count), next to the count, mean, minimum and maximum; per epoch for curves. */
+Test(results, summaries_over_seeds_give_median_and_range) {
+    nn_results *db = open_ok();
+    nn_err err = {{0}};
+    const double acc[4] = {0.9, 0.2, 0.8, 0.95}; /* sorted: 0.2 0.8 0.9 0.95 */
+    for (int s = 0; s < 4; s++) {
+        int64_t run = begin(db, "e4", s + 1);
+        cr_assert_eq(results_log_metric(db, run, "test_accuracy", acc[s], &err), 0, "%s", err.msg);
+        if (s < 3) {
+            int64_t other = begin(db, "e3", s + 1);
+            cr_assert_eq(results_log_metric(db, other, "test_accuracy", acc[s], &err), 0);
+            cr_assert_eq(results_finish_run(db, other, NULL, &err), 0);
+        }
+        for (int e = 1; e <= 2; e++)
+            cr_assert_eq(results_log_epoch(db, run,
+                                           &(nn_epoch_row){.epoch = e, .step = e, .split = "test",
+                                                           .loss = 1.0 - acc[s] / e,
+                                                           .accuracy = acc[s] / e},
+                                           &err),
+                         0, "%s", err.msg);
+        cr_assert_eq(results_finish_run(db, run, NULL, &err), 0, "%s", err.msg);
+    }
+    cr_assert_eq(query_int(db, "SELECT n FROM latest_metric_summary WHERE experiment = 'e4'"), 4);
+    cr_assert_eq(query_int(db, "SELECT round(1000 * median) FROM latest_metric_summary "
+                               "WHERE experiment = 'e4' AND name = 'test_accuracy'"),
+                 850);
+    cr_assert_eq(query_int(db, "SELECT round(1000 * median) FROM latest_metric_summary "
+                               "WHERE experiment = 'e3'"),
+                 800, "odd count: the middle value");
+    cr_assert_eq(query_int(db, "SELECT round(1000 * (max - min)) FROM latest_metric_summary "
+                               "WHERE experiment = 'e4'"),
+                 750);
+    cr_assert_eq(query_int(db, "SELECT round(10000 * mean) FROM latest_metric_summary "
+                               "WHERE experiment = 'e4'"),
+                 7125);
+    cr_assert_eq(query_int(db, "SELECT round(1000 * median_accuracy) FROM latest_epoch_summary "
+                               "WHERE experiment = 'e4' AND epoch = 2"),
+                 425);
+    cr_assert_eq(query_int(db, "SELECT round(1000 * median_loss) FROM latest_epoch_summary "
+                               "WHERE experiment = 'e4' AND epoch = 2"),
+                 575);
+    cr_assert_eq(query_int(db, "SELECT round(1000 * min_accuracy) FROM latest_epoch_summary "
+                               "WHERE experiment = 'e4' AND epoch = 1"),
+                 200);
     results_close(db);
 }

@@ -2,12 +2,21 @@
 # pipeline (helpers: check, q, pass, fail; paths: $OUT, $DB, $HTML).
 #
 # Chapter 01-depth-activations: every network and seed finished with its gradient
-# statistics (untrained and after epoch 3, the part (C) models) and its fine learning
-# curve; its tables and figures come from the database (change the database, and the
-# filled text and the figure change with it).
+# statistics (untrained and after epoch 3, the part (C) models), its fine learning curve,
+# its per-layer unit statistics and its step-trace windows; its tables and figures come
+# from the database (change the database, and the filled text and the figure change with
+# it).
 ch=01-depth-activations
-check "$ch: 12 networks of the grid and 6 with the fixed initialisations, x seeds, done" \
-    test "$(q "SELECT count(DISTINCT experiment) FROM latest_runs WHERE chapter = '$ch'")" = 18
+check "$ch: 9 networks at each of 3 depths and 2 clipped controls at 40 layers, done" \
+    test "$(q "SELECT count(DISTINCT experiment) FROM latest_runs WHERE chapter = '$ch'")" = 29
+check "$ch: more seeds at 40 hidden layers than at 5" \
+    test "$(q "SELECT (SELECT count(*) FROM latest_runs WHERE chapter = '$ch' AND experiment = 'depth40-tanh') > (SELECT count(*) FROM latest_runs WHERE chapter = '$ch' AND experiment = 'depth5-tanh')")" = 1
+check "$ch: the ablation's activations and LeCun's at tanh's effective rate" \
+    test "$(q "SELECT count(DISTINCT experiment) FROM latest_runs WHERE chapter = '$ch' AND (json_extract(config_json, '$.activation') IN ('tanh_linear', 'scaled_tanh') OR (json_extract(config_json, '$.lr') < 0.0077 AND json_extract(config_json, '$.lr') > 0.0076))")" = 9
+check "$ch: the clipped runs count their clipped steps" \
+    test "$(q "SELECT count(*) FROM latest_runs r WHERE r.chapter = '$ch' AND json_extract(r.config_json, '$.clip_norm') > 0 AND NOT EXISTS (SELECT 1 FROM metrics m WHERE m.run_id = r.id AND m.name = 'clipped_steps')")" = 0
+check "$ch: every run has its step windows and every hidden layer's unit statistics" \
+    test "$(q "SELECT count(*) FROM latest_runs r WHERE r.chapter = '$ch' AND (NOT EXISTS (SELECT 1 FROM step_stats s WHERE s.run_id = r.id AND s.name = 'window_grad_norm_max') OR json_extract(r.config_json, '$.depth') != (SELECT count(DISTINCT layer) FROM layer_stats l WHERE l.run_id = r.id AND l.name = 'mean_output' AND l.epoch = 0))")" = 0
 check "$ch: the fixes are He's weights for ReLU and LeCun's for tanh" \
     test "$(q "SELECT group_concat(DISTINCT json_extract(config_json, '$.activation') || '/' || json_extract(config_json, '$.init'))
                FROM (SELECT config_json FROM latest_runs WHERE chapter = '$ch'
@@ -20,10 +29,10 @@ check "$ch: every dense layer has a weight row (depth + 1 per epoch)" \
     test "$(q "SELECT count(*) FROM latest_runs r WHERE r.chapter = '$ch' AND json_extract(r.config_json, '$.depth') + 1 != (SELECT count(*) FROM grad_stats g WHERE g.run_id = r.id AND g.epoch = 3 AND g.kind = 'weight')")" = 0
 check "$ch: windowed training curves logged" \
     test "$(q "SELECT count(*) FROM latest_runs r WHERE r.chapter = '$ch' AND NOT EXISTS (SELECT 1 FROM epochs e WHERE e.run_id = r.id AND e.split = 'train_window')")" = 0
-for f in curves grad_grid grad_grid_init delta_grid lecun_curves init_grad init_curves; do
+for f in curves grad_grid grad_grid_init delta_grid lecun_curves init_grad init_curves sigmoid_means drops; do
     check "$ch: figure $f (svg and pdf)" test -s "$OUT/figures/$ch-$f.svg" -a -s "$OUT/figures/$ch-$f.pdf"
 done
-d40=$(q "SELECT printf('%.2f', 100 * avg(value)) FROM latest_metrics WHERE chapter = '$ch' AND experiment = 'depth40-tanh' AND name = 'test_accuracy'")
+d40=$(q "SELECT printf('%.2f', 100 * median) FROM latest_metric_summary WHERE chapter = '$ch' AND experiment = 'depth40-tanh' AND name = 'test_accuracy'")
 check "$ch: HTML shows the 40-layer tanh accuracy $d40" grep -q -- "$d40" "$HTML"
 check "$ch: PDF shows the 40-layer tanh accuracy $d40" grep -q -- "$d40" "$OUT/report.txt"
 cp "$DB" "$OUT/altered.sqlite"
@@ -34,7 +43,7 @@ sqlite3 "$OUT/altered.sqlite" "UPDATE metrics SET value = 0.123456 WHERE name = 
     UPDATE grad_stats SET max_abs = max_abs * 1e6 WHERE run_id IN
     (SELECT id FROM latest_runs WHERE chapter = '$ch' AND experiment = 'depth40-sigmoid')"
 build/release/bin/fill --db "$OUT/altered.sqlite" chapters/$ch/chapter.md >"$OUT/altered.md" 2>&1
-check "$ch: the accuracy table follows the database" grep -q '| *40 | tanh *| *12.35 |' "$OUT/altered.md"
+check "$ch: the accuracy table follows the database" grep -q '| *40 | tanh *| *[0-9]* | *12.35 |' "$OUT/altered.md"
 check "$ch: the fixes' table follows the database" grep -q '| *40 | ReLU *| *[0-9.]* | He *| *65.43 |' "$OUT/altered.md"
 gnuplot -e "set terminal svg size 720,440; set output '$OUT/altered.svg'; db='$OUT/altered.sqlite'" \
     chapters/$ch/grad_grid.gp 2>/dev/null

@@ -1,34 +1,37 @@
 # Parts (C) and (D): L2 norm of dL/dz of every dense layer (its output before the
 # activation, the delta of back-propagation) on the fixed probe mini-batch after 3 epochs,
 # all four activations, one panel per depth. This is the factor the weight gradient
-# dL/dW = delta h^T inherits from the layers above, without the layer's input.
-# Median over seeds (geometric mean of the middle two for an even count), error bars from the seeds' minimum to maximum; an exact 0 is
-# drawn at 1e-45 (see grad_grid.gp).
+# dL/dW = delta h^T inherits from the layers above, without the layer's input. Median over seeds (geometric mean of the middle two for an even count), error
+# bars from the seeds' minimum to maximum. The panels share one y range. Values below
+# FLOOR, including the exact zeros below a layer whose units are all dead, are drawn at
+# FLOOR (the caption says so): a log axis cannot show 0, and nothing of interest is smaller.
 # Set by the Makefile: terminal, output, and `db` (the results database).
 
 epoch = 3
+FLOOR = 1e-30
 delta(depth, act) = sprintf("< sqlite3 -readonly -separator ' ' '%s' \"\
   SELECT l, exp(avg(lg)), exp(min(lo)), exp(min(hi)) FROM ( \
     SELECT l, lg, row_number() OVER (PARTITION BY l ORDER BY lg) AS rn, \
            count(*) OVER (PARTITION BY l) AS n, \
            min(lg) OVER (PARTITION BY l) AS lo, max(lg) OVER (PARTITION BY l) AS hi \
-    FROM (SELECT CAST(substr(layer_name, 6) AS INTEGER) AS l, ln(max(l2, 1e-45)) AS lg \
+    FROM (SELECT CAST(substr(layer_name, 6) AS INTEGER) AS l, ln(max(l2, %g)) AS lg \
           FROM latest_grad_stats \
           WHERE chapter = '01-depth-activations' AND experiment = 'depth%d-%s' \
             AND kind = 'activation' AND layer_name LIKE 'dense%%' AND epoch = %d)) \
-  WHERE rn IN ((n + 1) / 2, (n + 2) / 2) GROUP BY l ORDER BY l\"", db, depth, act, epoch)
+  WHERE rn IN ((n + 1) / 2, (n + 2) / 2) GROUP BY l ORDER BY l\"", db, FLOOR, depth, act, epoch)
 
 set logscale y
 set format y '10^{%T}'
+set yrange [FLOOR / 10 : 10]
+set ytics 1e-30, 1e5, 1
 set grid
 unset key
-set offsets 0, 0, graph 0.04, graph 0.04
-set style line 1 lc rgb '#1f77b4' lw 1.5 pt 7 ps 0.35
-set style line 2 lc rgb '#ff7f0e' lw 1.5 pt 5 ps 0.35
-set style line 3 lc rgb '#2ca02c' lw 1.5 pt 9 ps 0.4
-set style line 4 lc rgb '#d62728' lw 1.5 pt 7 ps 0.35
+set style line 1 lc rgb '#1f77b4' lw 1.5 pt 7 ps 0.4
+set style line 2 lc rgb '#ff7f0e' lw 1.5 pt 5 ps 0.4
+set style line 3 lc rgb '#2ca02c' lw 1.5 pt 9 ps 0.5
+set style line 4 lc rgb '#d62728' lw 1.5 pt 13 ps 0.5
 # Three equal plot areas side by side, and a strip at the bottom for one shared key.
-L = 0.1; R = 0.985; G = 0.085; W = (R - L - 2 * G) / 3
+L = 0.1; R = 0.985; G = 0.06; W = (R - L - 2 * G) / 3
 set bmargin at screen 0.24
 set tmargin at screen 0.91
 set multiplot
@@ -39,11 +42,12 @@ do for [i = 1:3] {
     set rmargin at screen L + (i - 1) * (W + G) + W
     set title sprintf('%d hidden layers', d)
     set xlabel 'dense layer (1 = input side)'
-    if (i == 1) { set ylabel '||dL/dz||' } else { unset ylabel }
+    if (i == 1) { set ylabel '||dL/dz||'; set format y '10^{%T}' } else { unset ylabel; set format y '' }
     set xrange [0.5:d + 1.5]
-    plot delta(d, 'relu')       using 1:2:3:4 with yerrorlines ls 1 notitle, \
-         delta(d, 'tanh')       using 1:2:3:4 with yerrorlines ls 2 notitle, \
-         delta(d, 'sigmoid')    using 1:2:3:4 with yerrorlines ls 3 notitle, \
+    set xtics 1, (d > 10 ? 10 : 1), d + 1
+    plot delta(d, 'relu')    using 1:2:3:4 with yerrorlines ls 1 notitle, \
+         delta(d, 'tanh')    using 1:2:3:4 with yerrorlines ls 2 notitle, \
+         delta(d, 'sigmoid') using 1:2:3:4 with yerrorlines ls 3 notitle, \
          delta(d, 'lecun_tanh') using 1:2:3:4 with yerrorlines ls 4 notitle
 }
 # The shared key, in one row under the panels (an empty plot that only draws its key).

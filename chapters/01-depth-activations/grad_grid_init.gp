@@ -1,30 +1,36 @@
 # Part (D): largest absolute weight gradient of every dense layer of the untrained
-# networks (Glorot-uniform weights, zero biases), on the fixed probe mini-batch: tanh
-# against LeCun's scaled tanh, one panel per depth. Median over seeds (geometric mean of the middle two for an even count), error bars
-# from the seeds' minimum to maximum; an exact 0 is drawn at 1e-45 (see grad_grid.gp).
+# networks (Glorot-uniform weights, zero biases), on the fixed probe mini-batch: tanh,
+# LeCun's scaled tanh and its two halves (tanh + 0.01x, 1.7159 tanh(2x/3)), one panel per
+# depth. Median over seeds (geometric mean of the middle two for an even count), error
+# bars from the seeds' minimum to maximum. The panels share one y range. Values below
+# FLOOR, including the exact zeros below a layer whose units are all dead, are drawn at
+# FLOOR (the caption says so): a log axis cannot show 0, and nothing of interest is smaller.
 # Set by the Makefile: terminal, output, and `db` (the results database).
 
 epoch = 0
+FLOOR = 1e-30
 grad(depth, act) = sprintf("< sqlite3 -readonly -separator ' ' '%s' \"\
   SELECT l, exp(avg(lg)), exp(min(lo)), exp(min(hi)) FROM ( \
     SELECT l, lg, row_number() OVER (PARTITION BY l ORDER BY lg) AS rn, \
            count(*) OVER (PARTITION BY l) AS n, \
            min(lg) OVER (PARTITION BY l) AS lo, max(lg) OVER (PARTITION BY l) AS hi \
-    FROM (SELECT CAST(substr(layer_name, 6) AS INTEGER) AS l, ln(max(max_abs, 1e-45)) AS lg \
+    FROM (SELECT CAST(substr(layer_name, 6) AS INTEGER) AS l, ln(max(max_abs, %g)) AS lg \
           FROM latest_grad_stats \
           WHERE chapter = '01-depth-activations' AND experiment = 'depth%d-%s' \
             AND kind = 'weight' AND epoch = %d)) \
-  WHERE rn IN ((n + 1) / 2, (n + 2) / 2) GROUP BY l ORDER BY l\"", db, depth, act, epoch)
+  WHERE rn IN ((n + 1) / 2, (n + 2) / 2) GROUP BY l ORDER BY l\"", db, FLOOR, depth, act, epoch)
 
 set logscale y
 set format y '10^{%T}'
+set yrange [1e-3 : 10]
 set grid
 unset key
-set offsets 0, 0, graph 0.04, graph 0.04
-set style line 2 lc rgb '#ff7f0e' lw 1.5 pt 5 ps 0.35
-set style line 4 lc rgb '#d62728' lw 1.5 pt 7 ps 0.35
+set style line 1 lc rgb '#ff7f0e' lw 1.5 pt 5 ps 0.45
+set style line 2 lc rgb '#8c564b' lw 1.2 pt 4 ps 0.5 dt 2
+set style line 3 lc rgb '#9467bd' lw 1.2 pt 12 ps 0.6 dt 2
+set style line 4 lc rgb '#d62728' lw 1.5 pt 13 ps 0.55
 # Three equal plot areas side by side, and a strip at the bottom for one shared key.
-L = 0.1; R = 0.985; G = 0.085; W = (R - L - 2 * G) / 3
+L = 0.1; R = 0.985; G = 0.06; W = (R - L - 2 * G) / 3
 set bmargin at screen 0.24
 set tmargin at screen 0.91
 set multiplot
@@ -35,10 +41,13 @@ do for [i = 1:3] {
     set rmargin at screen L + (i - 1) * (W + G) + W
     set title sprintf('%d hidden layers', d)
     set xlabel 'dense layer (1 = input side)'
-    if (i == 1) { set ylabel 'max |dL/dW|' } else { unset ylabel }
+    if (i == 1) { set ylabel 'max |dL/dW|'; set format y '10^{%T}' } else { unset ylabel; set format y '' }
     set xrange [0.5:d + 1.5]
-    plot grad(d, 'tanh')       using 1:2:3:4 with yerrorlines ls 2 notitle, \
-         grad(d, 'lecun_tanh') using 1:2:3:4 with yerrorlines ls 4 notitle
+    set xtics 1, (d > 10 ? 10 : 1), d + 1
+    plot grad(d, 'tanh')        using 1:2:3:4 with yerrorlines ls 1 notitle, \
+         grad(d, 'tanh_linear') using 1:2:3:4 with yerrorlines ls 2 notitle, \
+         grad(d, 'scaled_tanh') using 1:2:3:4 with yerrorlines ls 3 notitle, \
+         grad(d, 'lecun_tanh')  using 1:2:3:4 with yerrorlines ls 4 notitle
 }
 # The shared key, in one row under the panels (an empty plot that only draws its key).
 unset border; unset tics; unset xlabel; unset ylabel; unset title; unset grid; unset logscale
@@ -47,6 +56,8 @@ set lmargin at screen 0; set rmargin at screen 1; set bmargin at screen 0; set t
 set xrange [0:1]; set yrange [0:1]
 set key center center horizontal maxrows 1 samplen 2
 plot 2 notitle, \
-     keyentry with yerrorlines ls 2 title 'tanh', \
-     keyentry with yerrorlines ls 4 title 'LeCun tanh'
+     keyentry with yerrorlines ls 1 title 'tanh', \
+     keyentry with yerrorlines ls 2 title 'tanh + 0.01x', \
+     keyentry with yerrorlines ls 3 title '1.7159 tanh(2x/3)', \
+     keyentry with yerrorlines ls 4 title 'LeCun'
 unset multiplot

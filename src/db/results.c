@@ -304,6 +304,22 @@ int results_log_timing(nn_results *db, int64_t run, const nn_timing_row *r, nn_e
                       "itiidi", v, err);
 }
 
+int results_log_step(nn_results *db, int64_t run, const nn_step_row *r, nn_err *err) {
+    bind_value v[] = {{.i = run}, {.t = r->name}, {.i = r->step}, {.i = r->epoch}, {.d = r->value}};
+    return run_write(db,
+                     "INSERT OR REPLACE INTO step_stats (run_id, name, step, epoch, value) "
+                     "VALUES (?, ?, ?, ?, ?)",
+                     "itiid", v, err);
+}
+
+int results_log_layer(nn_results *db, int64_t run, const nn_layer_row *r, nn_err *err) {
+    bind_value v[] = {{.i = run}, {.t = r->name}, {.i = r->layer}, {.i = r->epoch}, {.d = r->value}};
+    return run_write(db,
+                     "INSERT OR REPLACE INTO layer_stats (run_id, name, layer, epoch, value) "
+                     "VALUES (?, ?, ?, ?, ?)",
+                     "itiid", v, err);
+}
+
 int results_log_metric(nn_results *db, int64_t run, const char *name, double value,
                        nn_err *err) {
     bind_value v[] = {{.i = run}, {.t = name}, {.d = value}};

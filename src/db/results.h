@@ -107,6 +107,24 @@ typedef struct nn_timing_row {
 } nn_timing_row;
 int results_log_timing(nn_results *db, int64_t run, const nn_timing_row *row, nn_err *err);
 
+/* Series finer than an epoch or per layer (schema version 4): a named scalar at an
+ * optimiser step (step_stats) or of a layer at an epoch (layer_stats). Logging the same
+ * key twice keeps the last value. A NaN is stored as NULL. */
+typedef struct nn_step_row {
+    const char *name;
+    long step;
+    int epoch;
+    double value;
+} nn_step_row;
+int results_log_step(nn_results *db, int64_t run, const nn_step_row *row, nn_err *err);
+
+typedef struct nn_layer_row {
+    const char *name;
+    int layer, epoch;
+    double value;
+} nn_layer_row;
+int results_log_layer(nn_results *db, int64_t run, const nn_layer_row *row, nn_err *err);
+
 /* Metrics are named scalars; logging the same name twice for a run keeps the last value. */
 int results_log_metric(nn_results *db, int64_t run, const char *name, double value, nn_err *err);
 /* counts: classes x classes, row = truth, column = prediction. */

@@ -58,6 +58,8 @@ static int check_config(const nn_model *m, const nn_batch_source *src, const nn_
     if (!(c->label_smoothing >= 0 && c->label_smoothing < 1))
         return nn_fail(err, "label smoothing must be in [0, 1), not %g", (double)c->label_smoothing);
     if (c->window < 0) return nn_fail(err, "the logging window must be >= 0, not %d", c->window);
+    if (!(c->clip_norm >= 0))
+        return nn_fail(err, "the clipping norm must be >= 0, not %g", (double)c->clip_norm);
     if (c->log_confusion && !c->test) return nn_fail(err, "a confusion matrix needs a test set");
     if (!src->next || src->samples_per_epoch < 1)
         return nn_fail(err, "the training source has no samples");
@@ -89,10 +91,26 @@ static int log_span(nn_results *db, int64_t run, const char *split, int epoch, l
                              err);
 }
 
+/* Scales the gradient down to L2 norm `limit` if it is longer. Returns 1 if it did. The
+ * norm is summed in double: it runs once per step over every parameter, a small cost next
+ * to the backward pass that made the gradient. */
+static int clip_gradient(nn_model *m, float limit) {
+    float *g = nn_grads(m);
+    size_t n = nn_param_count(m);
+    double s = 0;
+    for (size_t i = 0; i < n; i++) s += (double)g[i] * g[i];
+    double norm = sqrt(s);
+    if (!(norm > limit)) return 0; /* also a NaN norm: a diverged step is not hidden */
+    float scale = (float)(limit / norm);
+    for (size_t i = 0; i < n; i++) g[i] *= scale;
+    return 1;
+}
+
 /* One epoch's steps. Returns 0 or -1. */
 static int train_epoch(nn_results *db, int64_t run, nn_model *m, nn_optim *opt,
                        nn_batch_source *src, const nn_train_config *c, int epoch, long total,
-                       long *step, span *ep, span *win, float *lr, long *nonfinite, nn_err *err) {
+                       long *step, span *ep, span *win, float *lr, long *nonfinite,
+                       long *clipped, nn_err *err) {
     char label[128];
     snprintf(label, sizeof label, "%s epoch %d/%d", c->label ? c->label : "training", epoch,
              c->epochs);
@@ -113,6 +131,7 @@ static int train_epoch(nn_results *db, int64_t run, nn_model *m, nn_optim *opt,
         float loss = softmax_xent_smooth(logits, y, n, c->classes, c->label_smoothing, d);
         if (!isfinite(loss)) (*nonfinite)++;
         nn_backward(m, d, n);
+        if (c->clip_norm > 0) *clipped += clip_gradient(m, c->clip_norm);
         *lr = nn_schedule_lr(&c->schedule, *step, total);
         nn_optim_step(opt, *lr);
         (*step)++;
@@ -163,7 +182,7 @@ int train_classifier(nn_results *db, int64_t run, nn_model *m, nn_optim *opt,
     for (int epoch = 1; epoch <= c->epochs; epoch++) {
         span ep;
         if (train_epoch(db, run, m, opt, &src, c, epoch, total, &step, &ep, &win, &lr,
-                        &r.nonfinite_batches, err))
+                        &r.nonfinite_batches, &r.clipped_steps, err))
             return -1;
         double seconds = nn_seconds() - ep.started;
         r.train_seconds += seconds;
@@ -206,6 +225,8 @@ int train_classifier(nn_results *db, int64_t run, nn_model *m, nn_optim *opt,
         results_log_metric(db, run, "epoch_seconds", r.train_seconds / c->epochs, err) ||
         results_log_metric(db, run, "parameters", (double)nn_param_count(m), err) ||
         results_log_metric(db, run, "nonfinite_batches", (double)r.nonfinite_batches, err) ||
+        (c->clip_norm > 0 &&
+         results_log_metric(db, run, "clipped_steps", (double)r.clipped_steps, err)) ||
         (c->log_confusion && results_log_confusion(db, run, c->classes, confusion, err)) ||
         results_transaction_commit(db, err)) {
         results_transaction_rollback(db);

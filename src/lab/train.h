@@ -24,7 +24,8 @@
  *     through cfg.log_grads (default: experiment_log_grad_stats).
  *   - metrics at the end: test_accuracy and test_loss (with a test set), train_loss,
  *     train_accuracy (last epoch), train_seconds, epoch_seconds, parameters,
- *     nonfinite_batches; and the test confusion matrix with cfg.log_confusion.
+ *     nonfinite_batches, clipped_steps (only with cfg.clip_norm); and the test confusion
+ *     matrix with cfg.log_confusion.
  * Each epoch's rows are written in one short transaction after the epoch, so the database's
  * write lock is never held while training (other programs write to the same file).
  *
@@ -81,6 +82,9 @@ typedef struct nn_train_config {
     int classes;       /* logits per sample */
     nn_schedule schedule;
     float label_smoothing; /* in [0, 1): 0 is plain cross-entropy */
+    /* > 0: before each optimiser step, a gradient whose L2 norm (over all parameters) is
+     * above clip_norm is scaled down to that norm (Pascanu et al. 2013); 0: never. */
+    float clip_norm;
     int window;            /* log a 'train_window' row every `window` steps; 0: none */
     nn_batches *test;      /* evaluated after every epoch and at the end; NULL: none */
     int log_confusion;     /* log the final test confusion matrix (needs test) */
@@ -111,6 +115,7 @@ typedef struct nn_train_result {
     double train_loss, train_accuracy;   /* of the last epoch */
     long steps;                          /* optimiser steps taken */
     long nonfinite_batches;              /* batches whose loss was NaN or infinite */
+    long clipped_steps;                  /* steps whose gradient clip_norm scaled down */
     nn_eval test;                        /* final evaluation (zero without a test set) */
 } nn_train_result;
 

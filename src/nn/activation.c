@@ -3,8 +3,10 @@
  * Elementwise kinds are simple loops over n*dim values, so y == x and dx == dy (in place)
  * are fine; long ones are split over OpenMP threads (elementwise, so thread-count
  * independent). Each backward uses whichever of x or y gives the cheapest derivative:
- * tanh and sigmoid from y, ReLU from x (x > 0, the same mask as y > 0), LeCun's tanh from x
- * (its linear term means y does not determine tanh(2x/3)), softmax from y.
+ * tanh and sigmoid from y, ReLU from x (x > 0, the same mask as y > 0), LeCun's tanh and
+ * tanh + 0.01x from x (the linear term means y does not determine the tanh), the scaled
+ * tanh from x too (y / 1.7159 would round to just above 1 in the tails and give a slope
+ * below 0), softmax from y.
  *
  * exp, tanh and sigmoid come from fastmath.h, not libm: straight-line float code that the
  * compiler vectorises, accurate to about 2e-7 relative (tests/test_fastmath.c), where
@@ -27,6 +29,8 @@ const char *activation_name(nn_activation kind) {
     case NN_SIGMOID: return "sigmoid";
     case NN_LECUN_TANH: return "lecun_tanh";
     case NN_SOFTMAX: return "softmax";
+    case NN_TANH_LINEAR: return "tanh_linear";
+    case NN_SCALED_TANH: return "scaled_tanh";
     }
     return "unknown";
 }
@@ -69,6 +73,14 @@ void activation_forward(nn_activation kind, float *y, const float *x, int n, int
         for (size_t i = 0; i < len; i++)
             y[i] = LECUN_A * nn_tanhf(LECUN_B * x[i]) + LECUN_C * x[i];
         break;
+    case NN_TANH_LINEAR:
+#pragma omp parallel for schedule(static) if (len >= NN_PAR_MIN_FLOATS)
+        for (size_t i = 0; i < len; i++) y[i] = nn_tanhf(x[i]) + LECUN_C * x[i];
+        break;
+    case NN_SCALED_TANH:
+#pragma omp parallel for schedule(static) if (len >= NN_PAR_MIN_FLOATS)
+        for (size_t i = 0; i < len; i++) y[i] = LECUN_A * nn_tanhf(LECUN_B * x[i]);
+        break;
     case NN_SOFTMAX:
         softmax_rows(y, x, n, dim);
         break;
@@ -96,6 +108,20 @@ void activation_backward(nn_activation kind, float *dx, const float *dy, const f
         for (size_t i = 0; i < len; i++) {
             float t = nn_tanhf(LECUN_B * x[i]);
             dx[i] = dy[i] * (LECUN_A * LECUN_B * (1.0f - t * t) + LECUN_C);
+        }
+        break;
+    case NN_TANH_LINEAR:
+#pragma omp parallel for schedule(static) if (len >= NN_PAR_MIN_FLOATS)
+        for (size_t i = 0; i < len; i++) {
+            float t = nn_tanhf(x[i]);
+            dx[i] = dy[i] * (1.0f - t * t + LECUN_C);
+        }
+        break;
+    case NN_SCALED_TANH:
+#pragma omp parallel for schedule(static) if (len >= NN_PAR_MIN_FLOATS)
+        for (size_t i = 0; i < len; i++) {
+            float t = nn_tanhf(LECUN_B * x[i]);
+            dx[i] = dy[i] * (LECUN_A * LECUN_B * (1.0f - t * t));
         }
         break;
     case NN_SOFTMAX:

@@ -59,7 +59,14 @@ typedef enum nn_activation {
     NN_SIGMOID,
     NN_LECUN_TANH, /* 1.7159 tanh(2x/3) + 0.01x */
     NN_SOFTMAX,    /* row-wise over the last dimension */
+    /* The two halves of LeCun's change to tanh, for ablations (chapter 01); after softmax
+     * so that saved models keep their activation numbers. */
+    NN_TANH_LINEAR, /* tanh(x) + 0.01x: the linear term alone */
+    NN_SCALED_TANH, /* 1.7159 tanh(2x/3): the scaling alone */
 } nn_activation;
+
+/* The last activation kind, for range checks. */
+#define NN_ACTIVATION_LAST NN_SCALED_TANH
 
 /* A short lowercase name ("relu", "tanh", ...), for layer names and the results database. */
 const char *activation_name(nn_activation kind);

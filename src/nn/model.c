@@ -209,7 +209,7 @@ static int validate(nn_model *m, const nn_layer_desc *d, int c, int h, int w) {
         if (d->units < 1) return add_fail(m, "dense: units must be >= 1");
         break;
     case NN_LAYER_ACTIVATION:
-        if (d->act < NN_RELU || d->act > NN_SOFTMAX) return add_fail(m, "activation: unknown kind");
+        if (d->act < NN_RELU || d->act > NN_ACTIVATION_LAST) return add_fail(m, "activation: unknown kind");
         break;
     case NN_LAYER_CONV2D: {
         if (d->channels < 1 || d->kernel < 1 || d->stride < 1 || d->pad < 0)

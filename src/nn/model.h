@@ -18,7 +18,8 @@
  *
  * Layers (see layers.h for the math of each kernel) and their names in nn_layer_name:
  *     dense   "dense"      fully connected; weights out x in, then out biases
- *     activation "relu", "tanh", "sigmoid", "lecun_tanh", "softmax"
+ *     activation "relu", "tanh", "sigmoid", "lecun_tanh", "softmax", "tanh_linear",
+ *                "scaled_tanh"
  *     conv2d  "conv"       weights out_c x c x k x k, then out_c biases
  *     maxpool "maxpool", avgpool "avgpool" (k x k window, a stride, no padding)
  *     global average pool "gap"  (c, h, w) -> (c, 1, 1)
@@ -95,7 +96,8 @@ typedef enum nn_init {
 nn_model *nn_model_new(int c, int h, int w, nn_err *err);
 /* Fully connected layer with `units` outputs (weights and biases). */
 void nn_add_dense(nn_model *m, int units);
-/* Activation layer: NN_RELU, NN_TANH, NN_SIGMOID, NN_LECUN_TANH, NN_SOFTMAX (per sample). */
+/* Activation layer: NN_RELU, NN_TANH, NN_SIGMOID, NN_LECUN_TANH, NN_SOFTMAX (per sample),
+ * NN_TANH_LINEAR, NN_SCALED_TANH. */
 void nn_add_activation(nn_model *m, nn_activation kind);
 /* Convolution with out_c filters of k x k, step `stride` (>= 1), zero padding `pad` (>= 0):
  * output (out_c, (h + 2 pad - k) / stride + 1, same for w). */
