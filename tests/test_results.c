@@ -596,3 +596,31 @@ Test(results, summaries_over_seeds_give_median_and_range) {
                  200);
     results_close(db);
 }
+
+/* newest_runs: one run per experiment, the newest of those latest_runs shows; newest_metrics
+ * its metrics, so a template can name a value by chapter, experiment and name alone. */
+Test(results, newest_runs_and_metrics_pick_the_newest_shown_run_of_each_experiment) {
+    nn_results *db = open_ok();
+    done_run(db, "A", "full", "e", 1, 0.1);
+    done_run(db, "B", "full", "e", 1, 0.2);
+    int64_t e2 = done_run(db, "B", "full", "e", 2, 0.3);
+    int64_t f = done_run(db, "B", "full", "f", 1, 0.4);
+    done_run(db, "C", "smoke", "e", 1, 0.9); /* another profile: never shown */
+    cr_assert_eq(query_int(db, "SELECT count(*) FROM newest_runs"), 2);
+    cr_assert_eq(query_int(db, "SELECT id FROM newest_runs WHERE chapter = 'ch' AND experiment = 'e'"),
+                 e2);
+    cr_assert_eq(query_int(db, "SELECT round(10 * value) FROM newest_metrics "
+                               "WHERE chapter = 'ch' AND experiment = 'e' AND name = 'acc'"),
+                 3);
+    cr_assert_eq(query_int(db, "SELECT run_id FROM newest_metrics WHERE experiment = 'f'"), f);
+    /* A failed newer run changes nothing. */
+    nn_err err = {{0}};
+    int64_t bad = results_begin_run(db,
+                                    &(nn_run_info){.chapter = "ch", .experiment = "e",
+                                                   .profile = "full", .config_json = "{}", .seed = 3},
+                                    &err);
+    cr_assert_gt(bad, 0, "%s", err.msg);
+    cr_assert_eq(results_finish_run(db, bad, "boom", &err), 0, "%s", err.msg);
+    cr_assert_eq(query_int(db, "SELECT id FROM newest_runs WHERE experiment = 'e'"), e2);
+    results_close(db);
+}
