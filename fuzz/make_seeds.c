@@ -268,6 +268,39 @@ static void model_seeds(void) {
     model_seed("model-pool.nnm", built(m));
 }
 
+/* ---- FER2013 -------------------------------------------------------------------------- */
+
+/* One CSV row: class, 48x48 grey levels from pixel(), usage; line ending `eol`. */
+static void fer_row(bytes *b, int label, int seed, const char *usage, const char *eol) {
+    char field[16];
+    int n = snprintf(field, sizeof field, "%d,", label);
+    add(b, field, (size_t)n);
+    for (int i = 0; i < 48 * 48; i++) {
+        n = snprintf(field, sizeof field, i ? " %d" : "%d", pixel(seed, i / 48, i % 48));
+        add(b, field, (size_t)n);
+    }
+    n = snprintf(field, sizeof field, ",%s", usage);
+    add(b, field, (size_t)n);
+    add(b, eol, strlen(eol));
+}
+
+static void fer2013_seeds(void) {
+    static const char header[] = "emotion,pixels,Usage";
+    bytes all = {0}, windows = {0};
+    add(&all, header, strlen(header));
+    add(&all, "\n", 1);
+    fer_row(&all, 0, 1, "Training", "\n");
+    fer_row(&all, 1, 2, "PublicTest", "\n");
+    fer_row(&all, 6, 3, "PrivateTest", "");  /* no newline at the end of the file */
+    put_file("fer2013", "three-splits.csv", all.p, all.len);
+    add(&windows, header, strlen(header));
+    add(&windows, "\r\n", 2);
+    fer_row(&windows, 3, 4, "Training", "\r\n");
+    put_file("fer2013", "crlf.csv", windows.p, windows.len);
+    free(all.p);
+    free(windows.p);
+}
+
 /* ---- templates ------------------------------------------------------------------------ */
 
 static void text_seed(const char *target, const char *name, const char *text) {
@@ -337,6 +370,7 @@ int main(int argc, char **argv) {
     cifar_seeds();
     npy_seeds();
     model_seeds();
+    fer2013_seeds();
     template_seeds();
     bench_seeds();
     return 0;
