@@ -2,8 +2,10 @@
 # campaign.sh - a fuzzing campaign: every target in turn, its figures printed and stored
 # (make fuzz).
 #
-# Usage: fuzz/campaign.sh --bin-dir build/fuzz --seconds S --jobs J --db DB
+# Usage: fuzz/campaign.sh --bin-dir build/fuzz --seconds S --jobs J --db DB [--profile P]
 #                         --record build/release/bin/fuzz-record TARGET...
+# The runs are recorded under profile P (default full): the profile of the report that
+# reads DB, so that a smoke database stays a smoke database.
 # Each target runs S seconds on the corpus it grew in earlier campaigns (build/fuzz/corpus/
 # TARGET, never committed) plus the seeds (fuzz/corpus/TARGET), with its dictionary
 # (fuzz/dict/TARGET.dict) if there is one. J = 1: one process; J > 1: libFuzzer's -fork=J,
@@ -15,7 +17,7 @@
 # timeout or out-of-memory inputs written). The exit status is 1 if any target crashed.
 set -euo pipefail
 
-bin_dir=build/fuzz seconds=60 jobs=1 db= record=
+bin_dir=build/fuzz seconds=60 jobs=1 db= record= profile=full
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --bin-dir) bin_dir=$2; shift 2 ;;
@@ -23,6 +25,7 @@ while [[ $# -gt 0 ]]; do
         --jobs) jobs=$2; shift 2 ;;
         --db) db=$2; shift 2 ;;
         --record) record=$2; shift 2 ;;
+        --profile) profile=$2; shift 2 ;;
         -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         -*) echo "campaign.sh: unknown option $1" >&2; exit 2 ;;
         *) break ;;
@@ -81,7 +84,7 @@ for t in "$@"; do
     fi
     config=$(printf '{"seconds":%s,"jobs":%s,"engine":"libFuzzer","compiler":"%s","sanitizers":"address,undefined","dictionary":%s}' \
         "$seconds" "$jobs" "$compiler" "$([[ -f fuzz/dict/$t.dict ]] && echo true || echo false)")
-    "$record" --db "$db" --target "$t" --config "$config" executions="${execs:-0}" \
+    "$record" --db "$db" --profile "$profile" --target "$t" --config "$config" executions="${execs:-0}" \
         seconds="$elapsed" cpu_seconds="$cpu" exec_per_s="$rate" cov="${cov:-0}" ft="${ft:-0}" \
         corpus="${corp:-0}" crashes="$new_crashes"
 done

@@ -10,7 +10,7 @@
 # into build/fuzz/ (never mixed with gcc's build/release or build/asan objects). Only the
 # folders a parser lives in or stands on are compiled: base, data, nn, render.
 
-FUZZ_TARGETS ?= mnist cifar10 npy model template bench_records
+FUZZ_TARGETS ?= mnist cifar10 fer2013 npy model template bench_records
 FUZZ_SECONDS ?= 60
 # Processes per target (libFuzzer -fork); 1 leaves the second core to whoever shares it.
 FUZZ_JOBS ?= 1
@@ -64,12 +64,14 @@ fuzz: DEPS_GROUP := check
 fuzz: deps $(FUZZ_BINS) build/release/bin/fuzz-record
 	@mkdir -p $(dir $(DB))
 	$(Q)fuzz/campaign.sh --bin-dir $(FUZZ_DIR) --seconds $(FUZZ_SECONDS) --jobs $(FUZZ_JOBS) \
-	  --db $(DB) --record build/release/bin/fuzz-record $(FUZZ_TARGETS)
+	  --db $(DB) --profile $(PROFILE) --record build/release/bin/fuzz-record $(FUZZ_TARGETS)
 
 fuzz-seeds: build/release/bin/fuzz-make-seeds
 	$(Q)$< fuzz/corpus
 
 CHECK_EXTRA += fuzz-replay
+# The integration test records a campaign into the smoke database (the appendix's table).
+integration: build/release/bin/fuzz-record
 
 # ---------------------------------------------------------------------------------------
 # Line coverage of each parser by the corpus (seeds, regressions and what campaigns grew in

@@ -103,6 +103,22 @@ for ch in 00-intro 04-cifar10 06-emotion; do
     unset rows
 done
 
+# A fuzzing campaign recorded into the smoke database (make fuzz PROFILE=smoke) is shown by
+# the appendix's table, and the database's report stays a smoke report.
+fdb=$OUT/fuzz.sqlite
+rm -f "$fdb"*
+sqlite3 -batch "$DB" ".backup '$fdb'"
+if build/release/bin/fuzz-record --db "$fdb" --profile smoke --target fer2013 --config '{}' \
+       executions=12345 seconds=2 cpu_seconds=1.5 cov=77 crashes=0; then
+    check "a smoke campaign leaves the report on the smoke profile" \
+        test "$(sqlite3 -batch "$fdb" "SELECT profile FROM report_profile")" = smoke
+    check "the appendix's fuzzing table shows the campaign" \
+        grep -q "| fer2013 *| *1 | 12,345 *|" <(build/release/bin/fill --db "$fdb" \
+            chapters/99-appendix/chapter.md 2>&1)
+else
+    fail "fuzz-record refused a smoke campaign"
+fi
+
 # A placeholder whose query returns nothing fails the build, naming file, line and SQL.
 bad=$OUT/bad-chapter.md
 printf 'Fine line.\nAccuracy {{ SELECT value FROM metrics WHERE name = %s }}.\n' "'nope'" >"$bad"
