@@ -613,6 +613,15 @@ Test(results, newest_runs_and_metrics_pick_the_newest_shown_run_of_each_experime
                                "WHERE chapter = 'ch' AND experiment = 'e' AND name = 'acc'"),
                  3);
     cr_assert_eq(query_int(db, "SELECT run_id FROM newest_metrics WHERE experiment = 'f'"), f);
+    nn_err aerr = {{0}};
+    cr_assert_eq(results_log_attack(db, e2,
+                                    &(nn_attack_row){.sample = 7, .source = 2, .target = 6,
+                                                     .method = "fgsm", .eps = 0.1, .success = 1},
+                                    &aerr),
+                 0, "%s", aerr.msg);
+    cr_assert_eq(query_int(db, "SELECT sample FROM newest_attacks WHERE chapter = 'ch' "
+                               "AND experiment = 'e' AND method = 'fgsm'"),
+                 7);
     /* A failed newer run changes nothing. */
     nn_err err = {{0}};
     int64_t bad = results_begin_run(db,

@@ -17,3 +17,8 @@ JOIN (SELECT max(id) AS id FROM latest_runs GROUP BY chapter, experiment) AS n O
 CREATE VIEW newest_metrics AS
 SELECT r.chapter, r.experiment, r.seed, m.run_id, m.name, m.value
 FROM newest_runs AS r JOIN metrics AS m ON m.run_id = r.id;
+
+-- The attack rows of those runs (chapters 03 and 05 name one attack run per experiment).
+CREATE VIEW newest_attacks AS
+SELECT r.chapter, r.experiment, a.*
+FROM newest_runs AS r JOIN attacks AS a ON a.run_id = r.id;
