@@ -389,3 +389,28 @@ Test(model, grad_stats_match_the_buffers) {
     cr_assert(!st.has_params && st.w_l2 == 0 && st.act_l2 > 0);
     nn_model_free(m);
 }
+
+/* Sizes a hostile model file can declare: their products overflow an int. Each must be
+ * refused with a message, never wrap into a small (or negative) buffer size. */
+Test(model, sizes_whose_product_overflows_are_refused) {
+    nn_err err = {{0}};
+    cr_assert_null(nn_model_new(65536, 65536, 1, &err), "c*h = 2^32 wrapped to 0");
+    cr_assert(strstr(err.msg, "too large"), "%s", err.msg);
+    cr_assert_null(nn_model_new(2, 32768, 32768, &err));
+
+    nn_model *m = nn_model_new(1, 46341, 46341, &err); /* 2^31 + a little: c*h*w overflows */
+    cr_assert_null(m);
+
+    m = nn_model_new(1, 28, 28, &err);
+    cr_assert_not_null(m, "%s", err.msg);
+    nn_add_conv2d(m, 1 << 20, 3, 1, 1); /* 2^20 channels x 28 x 28: over 2^29 floats a sample */
+    cr_assert_eq(nn_model_build(m, 1, &err), -1);
+    cr_assert(strstr(err.msg, "too large"), "%s", err.msg);
+    nn_model_free(m);
+
+    m = nn_model_new(1, 28, 28, &err);
+    nn_add_dense(m, 1 << 30);
+    cr_assert_eq(nn_model_build(m, 1, &err), -1);
+    cr_assert(strstr(err.msg, "too large"), "%s", err.msg);
+    nn_model_free(m);
+}

@@ -88,9 +88,22 @@ static float *alloc_floats(size_t n) {
     return p;
 }
 
+/* The most floats one sample may take in any layer's output or weights (2^28, 1 GiB): far
+ * above any model here, and low enough that sizes multiplied together (c * h * w, a batch
+ * of outputs) stay exact in the int and size_t arithmetic of the layers. A model file
+ * declaring more is refused rather than wrapped into a small allocation. */
+#define MAX_FLOATS ((int64_t)1 << 28)
+/* Kernel, stride and padding larger than this are refused for the same reason. */
+#define MAX_WINDOW 65536
+
 nn_model *nn_model_new(int c, int h, int w, nn_err *err) {
     if (c < 1 || h < 1 || w < 1) {
         nn_fail(err, "model: bad input shape (%d, %d, %d): every size must be >= 1", c, h, w);
+        return NULL;
+    }
+    if ((int64_t)c * h * w > MAX_FLOATS) {
+        nn_fail(err, "model: input shape (%d, %d, %d) too large: %lld values a sample, at most %lld",
+                c, h, w, (long long)c * h * w, (long long)MAX_FLOATS);
         return NULL;
     }
     nn_model *m = calloc(1, sizeof *m);
@@ -207,6 +220,9 @@ static int validate(nn_model *m, const nn_layer_desc *d, int c, int h, int w) {
     switch (d->kind) {
     case NN_LAYER_DENSE:
         if (d->units < 1) return add_fail(m, "dense: units must be >= 1");
+        if (d->units > MAX_FLOATS || (int64_t)d->units * c * h * w > MAX_FLOATS)
+            return add_fail(m, "dense: %d units on %lld inputs too large (at most %lld weights)",
+                            d->units, (long long)c * h * w, (long long)MAX_FLOATS);
         break;
     case NN_LAYER_ACTIVATION:
         if (d->act < NN_RELU || d->act > NN_ACTIVATION_LAST) return add_fail(m, "activation: unknown kind");
@@ -214,16 +230,28 @@ static int validate(nn_model *m, const nn_layer_desc *d, int c, int h, int w) {
     case NN_LAYER_CONV2D: {
         if (d->channels < 1 || d->kernel < 1 || d->stride < 1 || d->pad < 0)
             return add_fail(m, "conv2d: need out channels, kernel, stride >= 1 and pad >= 0");
+        if (d->kernel > MAX_WINDOW || d->stride > MAX_WINDOW || d->pad > MAX_WINDOW ||
+            d->channels > MAX_FLOATS)
+            return add_fail(m, "conv2d: kernel %d, stride %d, padding %d or %d channels too large",
+                            d->kernel, d->stride, d->pad, d->channels);
         conv2d_geom g = conv2d_make_geom(c, h, w, d->channels, d->kernel, d->stride, d->pad);
         if (g.oh < 1 || g.ow < 1)
             return add_fail(m, "conv2d: kernel %d does not fit a %dx%d input with padding %d",
                             d->kernel, h, w, d->pad);
+        if ((int64_t)d->channels * g.oh * g.ow > MAX_FLOATS ||
+            (int64_t)d->channels * c * d->kernel * d->kernel > MAX_FLOATS)
+            return add_fail(m, "conv2d: %d channels of %dx%d too large (at most %lld values a "
+                               "sample and as many weights)",
+                            d->channels, g.oh, g.ow, (long long)MAX_FLOATS);
         break;
     }
     case NN_LAYER_MAXPOOL:
     case NN_LAYER_AVGPOOL:
         if (d->kernel < 1 || d->stride < 1)
             return add_fail(m, "%s: kernel and stride must be >= 1", kind_name_of(d));
+        if (d->kernel > MAX_WINDOW || d->stride > MAX_WINDOW)
+            return add_fail(m, "%s: kernel %d or stride %d too large", kind_name_of(d), d->kernel,
+                            d->stride);
         if (pool_out_size(h, d->kernel, d->stride) < 1 || pool_out_size(w, d->kernel, d->stride) < 1)
             return add_fail(m, "%s: window %d does not fit a %dx%d input", kind_name_of(d),
                             d->kernel, h, w);
