@@ -9,3 +9,10 @@ data: $(DATA_DIR)/fer2013/.verified
 H5_LIBS := -lhdf5_serial
 LDLIBS_06-emotion := $(H5_LIBS)
 build/release/tests/test_model_h5 build/asan/tests/test_model_h5: LDLIBS += $(H5_LIBS)
+
+# OpenCV (C++ only) for the live program: video capture and the cascade face detector, used
+# through the chapter's one C++ file, vision.cpp. Its headers are system headers (their own
+# warnings are not ours); the chapter's programs and tests link the libraries.
+CH06_VISION_OBJ := build/release/obj/chapters/06-emotion/vision.o build/asan/obj/chapters/06-emotion/vision.o
+$(CH06_VISION_OBJ): CXXFLAGS_COMMON += -isystem /usr/include/opencv4
+LDLIBS_06-emotion += -lopencv_objdetect -lopencv_videoio -lopencv_imgproc -lopencv_core -lstdc++

@@ -2,6 +2,7 @@
 #ifndef CH06_CHAPTER_H
 #define CH06_CHAPTER_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "base/nn_err.h"
@@ -13,6 +14,9 @@
 
 /* Creates dir if it does not exist. */
 int ch06_ensure_dir(const char *dir, nn_err *err);
+/* The directory of the chapter's files next to the results database (the final model, the
+ * live program's output on the clip): <directory of db_path>/06-emotion, created if needed. */
+int ch06_files_dir(const char *db_path, char *out, size_t size, nn_err *err);
 /* Writes canvas c as DIR/06-emotion-NAME.png and records it as an artifact of run. */
 int ch06_write_figure(nn_results *db, int64_t run, const char *dir, const char *name,
                       const nn_canvas *c, nn_err *err);

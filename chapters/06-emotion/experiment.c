@@ -14,7 +14,8 @@
  *     with flip averaging) over the first PrivateTest faces;
  *   - a 7x7 grid of PrivateTest faces, row = true emotion, column = predicted, each cell the
  *     first such face (06-emotion-confusions.png).
- * The live program's run on a clip of PrivateTest faces is main-emotion-live.c's. */
+ * The live program's run on a clip of PrivateTest faces is emotion-clip's (main-emotion-clip.c),
+ * a later step of the chapter's pipeline (build.mk). */
 #include <errno.h>
 #include <math.h>
 #include <omp.h>
@@ -122,20 +123,11 @@ static int log_data(nn_results *db, const nn_cli *cli, const char *csv,
     return experiment_end_run(db, run, rc, err);
 }
 
-/* <dir of db>/06-emotion, created if needed. */
-static int model_dir(const char *db_path, char *out, size_t size, nn_err *err) {
-    const char *slash = strrchr(db_path, '/');
-    int n = slash ? snprintf(out, size, "%.*s/%s", (int)(slash - db_path), db_path, CHAPTER)
-                  : snprintf(out, size, "%s", CHAPTER);
-    if (n < 0 || (size_t)n >= size) return nn_fail(err, "%s: path too long", db_path);
-    return ch06_ensure_dir(out, err);
-}
-
 /* The final model as .h5, read back and compared on PrivateTest. */
 static int save_h5(nn_results *db, const nn_cli *cli, const ch06_outcome *o,
                    const nn_images *private_test, nn_err *err) {
     char dir[4096], path[4200], hex[SHA256_HEX_SIZE];
-    if (model_dir(cli->db, dir, sizeof dir, err)) return -1;
+    if (ch06_files_dir(cli->db, dir, sizeof dir, err)) return -1;
     snprintf(path, sizeof path, "%s/emotion.h5", dir);
     if (nn_model_save_h5(o->model, path, err) || sha256_file_hex(path, hex, err) ||
         results_log_artifact(db, o->run, "model", path, hex, err))

@@ -1,4 +1,5 @@
-/* figures.c - the chapter's PNG figures and their bookkeeping (see chapter.h). */
+/* figures.c - the chapter's files: PNG figures and their bookkeeping, the directory of its
+ * models (see chapter.h). */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -10,6 +11,14 @@
 int ch06_ensure_dir(const char *dir, nn_err *err) {
     if (mkdir(dir, 0777) && errno != EEXIST) return nn_fail(err, "%s: %s", dir, strerror(errno));
     return 0;
+}
+
+int ch06_files_dir(const char *db_path, char *out, size_t size, nn_err *err) {
+    const char *slash = strrchr(db_path, '/');
+    int n = slash ? snprintf(out, size, "%.*s/%s", (int)(slash - db_path), db_path, CHAPTER)
+                  : snprintf(out, size, "%s", CHAPTER);
+    if (n < 0 || (size_t)n >= size) return nn_fail(err, "%s: path too long", db_path);
+    return ch06_ensure_dir(out, err);
 }
 
 int ch06_write_figure(nn_results *db, int64_t run, const char *dir, const char *name,
