@@ -32,13 +32,13 @@
 #include "base/sha256.h"
 #include "chapter.h"
 #include "classify.h"
-#include "clip.h"
-#include "clip_score.h"
+#include "programs/clip.h"
+#include "programs/clip_score.h"
 #include "data/fer2013.h"
 #include "lab/cli.h"
 #include "lab/config_json.h"
 #include "lab/experiment.h"
-#include "live_line.h"
+#include "programs/live_line.h"
 #include "nn/model_h5.h"
 
 #include <cblas.h>

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "clip.h"
-#include "clip_score.h"
+#include "programs/clip.h"
+#include "programs/clip_score.h"
 
 #define W 320
 #define H 240

@@ -18,9 +18,9 @@
 
 #include "base/clock.h"
 #include "base/rng.h"
-#include "clip.h"
-#include "live.h"
-#include "live_line.h"
+#include "programs/clip.h"
+#include "programs/live.h"
+#include "programs/live_line.h"
 #include "nn/model_h5.h"
 #include "render/canvas.h"
 #include "train_fer.h"

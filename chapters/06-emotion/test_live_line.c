@@ -8,9 +8,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "camera.h"
-#include "live_line.h"
-#include "live_stats.h"
+#include "programs/camera.h"
+#include "programs/live_line.h"
+#include "programs/live_stats.h"
 
 static void print_to(char *buf, size_t size, const ch06_frame_result *r, int verbose) {
     FILE *f = fmemopen(buf, size, "w");

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "resample.h"
+#include "programs/resample.h"
 
 /* A 48x48 pattern with every grey level somewhere. */
 static void pattern(uint8_t *p) {

@@ -13,8 +13,8 @@
 
 #include "base/clock.h"
 #include "base/sha256.h"
-#include "chapter.h"
-#include "classify.h"
+#include "../chapter.h"
+#include "../classify.h"
 #include "lab/config_json.h"
 #include "lab/experiment.h"
 #include "live_line.h"

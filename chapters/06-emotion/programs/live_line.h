@@ -16,7 +16,7 @@
 #include <stdio.h>
 
 #include "base/nn_err.h"
-#include "classify.h"
+#include "../classify.h"
 #include "resample.h"
 
 #define CH06_MAX_FACES 16

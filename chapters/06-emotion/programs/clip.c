@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "base/rng.h"
-#include "classify.h"
+#include "../classify.h"
 
 int ch06_clip_init(ch06_clip *c, int width, int height, int min_side, int max_side,
                    uint64_t seed, nn_err *err) {
