@@ -9,6 +9,8 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -406,4 +408,49 @@ Test(live, bad_flags_are_one_line_and_status_2) {
     cr_assert_eq(run_live(1, (const char *[]){"--help"}, out, sizeof out, log_text, sizeof log_text), 0);
     cr_assert(strstr(out, "Usage: emotion-live"), "%s", out);
     cr_assert_str_eq(log_text, "");
+}
+
+/* Waits until the program has put in its Ctrl-C handler, lets it work a little, presses
+ * Ctrl-C. */
+static void *press_ctrl_c(void *unused) {
+    (void)unused;
+    for (int i = 0; i < 1000; i++) {
+        struct sigaction now;
+        sigaction(SIGINT, NULL, &now);
+        if (now.sa_handler != SIG_DFL) break;
+        usleep(10000);
+    }
+    usleep(200000);
+    kill(getpid(), SIGINT);
+    return NULL;
+}
+
+Test(live, ctrl_c_ends_the_run_cleanly_with_its_summary_and_run) {
+    char db_path[320];
+    snprintf(db_path, sizeof db_path, "%s/ctrl-c.sqlite", dir);
+    pthread_t t;
+    cr_assert_eq(pthread_create(&t, NULL, press_ctrl_c, NULL), 0);
+    /* /dev/zero never ends: only Ctrl-C stops this */
+    const char *args[] = {"--raw", "64x48", "--fps", "50", "--model", model_path, "--db", db_path,
+                          "/dev/zero"};
+    int code = run_live(9, args, out, sizeof out, log_text, sizeof log_text);
+    pthread_join(t, NULL);
+    cr_assert_eq(code, 0, "%s", log_text);
+    cr_assert(strstr(log_text, "(stopped by Ctrl-C)"), "%s", log_text);
+    static ch06_frame_result r[4096];
+    int n = parse_lines(out, r, 4096);
+    cr_assert_gt(n, 0);
+    cr_assert_eq(r[n - 1].frame, n);
+    sqlite3 *db;
+    cr_assert_eq(sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    char status[32], chapter[32], error[200];
+    run_status(db, "live", status, chapter, error);
+    cr_assert_str_eq(status, "done");
+    cr_assert_eq(metric(db, "live", "interrupted"), 1);
+    cr_assert_eq(metric(db, "live", "frames"), n);
+    sqlite3_close(db);
+    /* the handler was taken down again */
+    struct sigaction now;
+    sigaction(SIGINT, NULL, &now);
+    cr_assert(now.sa_handler == SIG_DFL);
 }
