@@ -69,11 +69,11 @@ static int record(live_measures *lm, int stage, stamp a, stamp b, nn_err *err) {
 
 /* The model, checked to be an emotion classifier: 1x48x48 in, 7 out. */
 static nn_model *load_model(const char *path, int flip, nn_err *err) {
-    if (access(path, R_OK))
-        return nn_fail(err, "%s: %s (make report writes the chapter's model there; or give "
-                            "--model PATH)",
-                       path, strerror(errno)),
-               NULL;
+    if (access(path, R_OK)) {
+        nn_fail(err, "%s: %s (make report writes the chapter's model there; or give --model PATH)",
+                path, strerror(errno));
+        return NULL;
+    }
     nn_model *m = nn_model_read_h5(path, flip ? 2 : 1, err);
     if (!m) return NULL;
     int c, h, w;

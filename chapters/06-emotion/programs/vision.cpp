@@ -87,6 +87,9 @@ static vision_capture *open_capture(const char *name, int api, bool camera, int 
             c->cap.set(cv::CAP_PROP_FRAME_WIDTH, width);
             c->cap.set(cv::CAP_PROP_FRAME_HEIGHT, height);
         }
+        // One frame waiting at most: a program slower than the camera (or held to --fps)
+        // then reads the newest frame, not one queued up to four frames ago.
+        if (camera) c->cap.set(cv::CAP_PROP_BUFFERSIZE, 1);
         return c;
     } catch (const std::exception &e) {
         nn_fail(err, "%s: OpenCV: %s", name, one_line(e).c_str());
