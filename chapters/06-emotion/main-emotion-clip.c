@@ -57,7 +57,8 @@ static const char DESCRIPTION[] =
     "frames with one face each at a known place, pipes them into emotion-live (next to this\n"
     "program; it logs experiment live-clip), and scores its output against the clip\n"
     "(experiment live-clip-accuracy). Reads the final model of chapter 06 from --db (run\n"
-    "06-emotion first). Smoke profile: the first 60 PrivateTest faces; full: all.";
+    "06-emotion first). Smoke profile: the first 60 PrivateTest faces; full: all. Both\n"
+    "programs run on one thread (emotion-live's default), whatever --threads says.";
 
 /* The newest final model of the chapter in the database, and its SHA-256. */
 static int final_model(nn_results *db, const char *db_path, char *path, size_t size,
