@@ -8,7 +8,9 @@
 set -euo pipefail
 
 build=(gcc make pkg-config libopenblas-dev libsqlite3-dev libpng-dev zlib1g-dev sqlite3 xz-utils
-       libhdf5-dev)
+       libhdf5-dev
+       # chapter 06's live program: OpenCV's capture and face detector, through one C++ file
+       g++ libopencv-objdetect-dev libopencv-videoio-dev libopencv-imgproc-dev opencv-data)
 report=(gnuplot-nox pandoc texlive-latex-recommended texlive-fonts-recommended lmodern
         texlive-latex-extra)
 check=(libcriterion-dev poppler-utils chromium clang libclang-rt-14-dev libomp-dev python3-h5py)

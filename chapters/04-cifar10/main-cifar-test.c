@@ -5,7 +5,7 @@
 #include <omp.h>
 #include <stdio.h>
 
-#include "cifar_args.h"
+#include "lab/args.h"
 #include "cifar_test.h"
 #include "cifar_train.h"
 #include "lab/cli.h"

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "base/sha256.h"
-#include "cifar_args.h"
+#include "lab/args.h"
 #include "cifar_train.h"
 #include "lab/cli.h"
 #include "lab/experiment.h"

@@ -14,7 +14,8 @@
  *     with flip averaging) over the first PrivateTest faces;
  *   - a 7x7 grid of PrivateTest faces, row = true emotion, column = predicted, each cell the
  *     first such face (06-emotion-confusions.png).
- * The live program's run on a clip of PrivateTest faces is main-emotion-live.c's. */
+ * The live program's run on a clip of PrivateTest faces is emotion-clip's (main-emotion-clip.c),
+ * a later step of the chapter's pipeline (build.mk). */
 #include <errno.h>
 #include <math.h>
 #include <omp.h>

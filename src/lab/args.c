@@ -1,5 +1,5 @@
-/* cifar_args.c - a program's own options taken out of argv (see cifar_args.h). */
-#include "cifar_args.h"
+/* args.c - a program's own options taken out of argv (see args.h). */
+#include "lab/args.h"
 
 #include <errno.h>
 #include <math.h>

@@ -2,7 +2,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "cifar_args.h"
+#include "lab/args.h"
 
 Test(args, own_options_positionals_and_shared_options_are_separated) {
     char *argv[] = {"cifar-test", "--db",     "x.sqlite", "model.nnm", "--batch=64", "--threads",
