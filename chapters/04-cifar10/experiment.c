@@ -268,16 +268,13 @@ static int run_chapter(chapter *ch, nn_err *err) {
 int main(int argc, char **argv) {
     nn_cli cli;
     nn_err err = {{0}};
-    int parsed = cli_parse(argc, argv,
-                           "Trains the chapter's CIFAR-10 classifier (under 1,000,000 parameters) "
-                           "and the experiments behind its recipe, saves every model, tests the "
-                           "saved files and logs it all into the results database; the final "
-                           "model is <dirname of --db>/04-cifar10/cifar10-final.nnm.",
-                           stdout, &cli, &err);
-    if (parsed) {
-        if (parsed < 0) fprintf(stderr, "%s\n", err.msg);
-        return parsed < 0 ? 2 : 0;
-    }
+    int exit_code = cli_start(argc, argv,
+        "Trains the chapter's CIFAR-10 classifier (under 1,000,000 parameters) "
+        "and the experiments behind its recipe, saves every model, tests the "
+        "saved files and logs it all into the results database; the final "
+        "model is <dirname of --db>/04-cifar10/cifar10-final.nnm.",
+        stdout, stderr, &cli);
+    if (exit_code >= 0) return exit_code;
     chapter ch = {.cli = &cli, .cfg = cli.smoke ? &SMOKE : &FULL};
     const profile_config *cfg = ch.cfg;
     nn_images all_train = {0}, all_test = {0};

@@ -364,20 +364,16 @@ int main(int argc, char **argv) {
         return 2;
     }
     nn_cli cli;
-    int parsed =
-        cli_parse(argc, argv,
-                  "Attacks the chapter's MNIST classifiers and the CIFAR-10 model with the "
-                  "simple generator (one input neuron equal to 1 whose parameters are the "
-                  "image), compares with PGD, and checks the adversarially trained models; "
-                  "logs every round into the results database and writes the grids (PNG) "
-                  "into --figures. Run mnist-classifiers and cifar-classifiers first.\n\n"
-                  "  --cifar-model PATH  the CIFAR-10 model file to attack (default: chapter "
-                  "04's final\n                     model as recorded in the database)",
-                  stdout, &cli, &err);
-    if (parsed) {
-        if (parsed < 0) fprintf(stderr, "%s\n", err.msg);
-        return parsed < 0 ? 2 : 0;
-    }
+    int exit_code = cli_start(argc, argv,
+        "Attacks the chapter's MNIST classifiers and the CIFAR-10 model with the "
+        "simple generator (one input neuron equal to 1 whose parameters are the "
+        "image), compares with PGD, and checks the adversarially trained models; "
+        "logs every round into the results database and writes the grids (PNG) "
+        "into --figures. Run mnist-classifiers and cifar-classifiers first.\n\n"
+        "  --cifar-model PATH  the CIFAR-10 model file to attack (default: chapter "
+        "04's final\n                     model as recorded in the database)",
+        stdout, stderr, &cli);
+    if (exit_code >= 0) return exit_code;
     ctx c = {.cli = &cli, .p = cli.smoke ? &CH_SMOKE : &CH_FULL};
     const ch_profile *p = c.p;
     int rc = 1, showcase[16], n_show = 0, cifar_show[1];

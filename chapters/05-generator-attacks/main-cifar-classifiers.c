@@ -179,19 +179,16 @@ int main(int argc, char **argv) {
         return 2;
     }
     nn_cli cli;
-    int parsed = cli_parse(argc, argv,
-                           "Fine-tunes a robust copy of the CIFAR-10 model (chapter 04's final "
-                           "model by default) with fast adversarial training and saves it next to "
-                           "the database.\n\n"
-                           "  --base PATH   the model file to start from instead of chapter 04's\n"
-                           "  --standin     first train this chapter's small stand-in network and "
-                           "start from it\n                (the Makefile's choice where chapter "
-                           "04 is not part of the build)",
-                           stdout, &cli, &err);
-    if (parsed) {
-        if (parsed < 0) fprintf(stderr, "%s\n", err.msg);
-        return parsed < 0 ? 2 : 0;
-    }
+    int exit_code = cli_start(argc, argv,
+        "Fine-tunes a robust copy of the CIFAR-10 model (chapter 04's final "
+        "model by default) with fast adversarial training and saves it next to "
+        "the database.\n\n"
+        "  --base PATH   the model file to start from instead of chapter 04's\n"
+        "  --standin     first train this chapter's small stand-in network and "
+        "start from it\n                (the Makefile's choice where chapter "
+        "04 is not part of the build)",
+        stdout, stderr, &cli);
+    if (exit_code >= 0) return exit_code;
     if (standin && base_path) {
         fprintf(stderr, "%s: --standin and --base exclude each other\n", argv[0]);
         return 2;

@@ -120,16 +120,13 @@ done:
 int main(int argc, char **argv) {
     nn_cli cli;
     nn_err err = {{0}};
-    int parsed = cli_parse(argc, argv,
-                           "Trains the MNIST classifiers of chapter 05 (fully connected, "
-                           "convolutional, and the convolutional one adversarially trained with "
-                           "PGD) and saves each as a model file next to the database, recorded "
-                           "in its `artifacts` table.",
-                           stdout, &cli, &err);
-    if (parsed) {
-        if (parsed < 0) fprintf(stderr, "%s\n", err.msg);
-        return parsed < 0 ? 2 : 0;
-    }
+    int exit_code = cli_start(argc, argv,
+        "Trains the MNIST classifiers of chapter 05 (fully connected, "
+        "convolutional, and the convolutional one adversarially trained with "
+        "PGD) and saves each as a model file next to the database, recorded "
+        "in its `artifacts` table.",
+        stdout, stderr, &cli);
+    if (exit_code >= 0) return exit_code;
     const ch_profile *p = cli.smoke ? &CH_SMOKE : &CH_FULL;
     nn_images train = {0}, test = {0};
     nn_results *db = NULL;

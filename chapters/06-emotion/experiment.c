@@ -249,17 +249,14 @@ static void limit(nn_images *set, int n) {
 int main(int argc, char **argv) {
     nn_cli cli;
     nn_err err = {{0}};
-    int parsed = cli_parse(argc, argv,
-                           "Chapter 06: facial emotion recognition on FER2013 (7 emotions, "
-                           "48x48 grey faces). Logs the dataset, trains the comparison runs and "
-                           "the final network (Training split; epoch chosen on PublicTest; "
-                           "PrivateTest reported), saves the final model as a Keras-layout .h5 "
-                           "file next to the database, and draws PNG figures into --figures.",
-                           stdout, &cli, &err);
-    if (parsed) {
-        if (parsed < 0) fprintf(stderr, "%s\n", err.msg);
-        return parsed < 0 ? 2 : 0;
-    }
+    int exit_code = cli_start(argc, argv,
+        "Chapter 06: facial emotion recognition on FER2013 (7 emotions, "
+        "48x48 grey faces). Logs the dataset, trains the comparison runs and "
+        "the final network (Training split; epoch chosen on PublicTest; "
+        "PrivateTest reported), saves the final model as a Keras-layout .h5 "
+        "file next to the database, and draws PNG figures into --figures.",
+        stdout, stderr, &cli);
+    if (exit_code >= 0) return exit_code;
     const profile_config *cfg = cli.smoke ? &SMOKE : &FULL;
     nn_images split[FER2013_SPLITS] = {{0}};
     nn_results *db = NULL;

@@ -125,17 +125,13 @@ done:
 int main(int argc, char **argv) {
     nn_cli cli;
     nn_err err = {{0}};
-    int parsed =
-        cli_parse(argc, argv,
-                  "The ML engineers' quiz, each answer backed by an experiment: saliency maps and "
-                  "finite differences (question 1), counting fish end to end or by detection on a "
-                  "synthetic aquarium (question 2), and the four candidate attack losses minimised "
-                  "on MNIST (question 3). Everything is logged into the results database.",
-                  stdout, &cli, &err);
-    if (parsed) {
-        if (parsed < 0) fprintf(stderr, "%s\n", err.msg);
-        return parsed < 0 ? 2 : 0;
-    }
+    int exit_code = cli_start(argc, argv,
+        "The ML engineers' quiz, each answer backed by an experiment: saliency maps and "
+        "finite differences (question 1), counting fish end to end or by detection on a "
+        "synthetic aquarium (question 2), and the four candidate attack losses minimised "
+        "on MNIST (question 3). Everything is logged into the results database.",
+        stdout, stderr, &cli);
+    if (exit_code >= 0) return exit_code;
     const profile_config *cfg = cli.smoke ? &SMOKE : &FULL;
 
     nn_images train = {0}, test = {0};

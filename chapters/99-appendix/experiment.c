@@ -110,15 +110,12 @@ static int record(nn_results *db, const nn_cli *cli, nn_err *err) {
 int main(int argc, char **argv) {
     nn_cli cli;
     nn_err err = {{0}};
-    int parsed = cli_parse(argc, argv,
-                           "Records the machine and software the report is built with (CPU, "
-                           "cores, OpenBLAS, SQLite, compiler, gnuplot, pandoc, dataset "
-                           "checksums) as a run of the appendix.",
-                           stdout, &cli, &err);
-    if (parsed) {
-        if (parsed < 0) fprintf(stderr, "%s\n", err.msg);
-        return parsed < 0 ? 2 : 0;
-    }
+    int exit_code = cli_start(argc, argv,
+        "Records the machine and software the report is built with (CPU, "
+        "cores, OpenBLAS, SQLite, compiler, gnuplot, pandoc, dataset "
+        "checksums) as a run of the appendix.",
+        stdout, stderr, &cli);
+    if (exit_code >= 0) return exit_code;
     nn_results *db = results_open(cli.db, &err);
     int rc = !db || record(db, &cli, &err);
     if (rc) fprintf(stderr, "%s: %s\n", CHAPTER, err.msg);
