@@ -64,6 +64,15 @@ local function figure_image(para)
 end
 
 local function value_span(span)
+  if span.classes:includes('nnq-math') then
+    -- the provenance of a value inside the formula just before: in the PDF a small
+    -- reference to its query (the formula itself cannot hold a link)
+    local e = add_entry('value', span.attr)
+    if is_latex then
+      return pandoc.Superscript({pandoc.Link({pandoc.Str('q' .. e.number)}, '#' .. anchor(e.number))})
+    end
+    return nil
+  end
   if not span.classes:includes('nnq') then return nil end
   local e = add_entry('value', span.attr)
   if is_latex then

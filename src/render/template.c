@@ -30,6 +30,9 @@ typedef struct filler {
     nn_err *err;
     const template_options *opt; /* provenance on or off, the template's chapter */
     int in_math;                 /* inside $...$ or $$...$$: a value there is never wrapped */
+    FILE *math_attrs;            /* the provenance of the values in the open formula, as */
+    char *math_buf;              /* empty spans `[]{.nnq-math ...}` written after it closes */
+    size_t math_len;
     int brackets;                /* open [ of a link or image description: likewise */
 } filler;
 
@@ -249,9 +252,34 @@ static int span_safe(const char *v) {
     return depth == 0;
 }
 
+/* A value inside maths stays plain (a span inside TeX breaks the formula); its provenance
+ * goes into an empty span written right after the formula closes, which the HTML reader
+ * attaches to the formula and the PDF turns into a reference to the query. */
+static void math_note(filler *f, const char *sql) {
+    if (!f->math_attrs) f->math_attrs = open_memstream(&f->math_buf, &f->math_len);
+    if (!f->math_attrs) return; /* out of memory: the value stays plain, as before */
+    fputs("[]", f->math_attrs);
+    provenance_write_attrs(f->db, sql, f->opt->chapter, "nnq-math", f->math_attrs);
+}
+
+/* Ends the notes of the open formula: written out when it closed (keep), else dropped (a
+ * paragraph that ended with its maths unclosed). */
+static void math_flush(filler *f, int keep) {
+    if (!f->math_attrs) return;
+    int bad = fclose(f->math_attrs) != 0;
+    if (keep && !bad) emit(f, f->math_buf, f->math_len);
+    free(f->math_buf);
+    f->math_attrs = NULL, f->math_buf = NULL, f->math_len = 0;
+}
+
 /* Writes a value, as a span carrying its provenance when that is on and the value is not
- * inside maths (a span there would break the formula; the value is then plain). */
+ * inside maths (see math_note) or a link's or image's description. */
 static void emit_value(filler *f, const char *sql, const char *value) {
+    if (f->opt && f->opt->provenance && f->in_math && f->brackets == 0) {
+        emit_str(f, value);
+        math_note(f, sql);
+        return;
+    }
     if (!f->opt || !f->opt->provenance || f->in_math || f->brackets > 0 || !span_safe(value)) {
         emit_str(f, value);
         return;
@@ -744,7 +772,10 @@ static int scan_inline(filler *f) {
             /* A blank line ends the paragraph, and any unclosed maths with it. */
             const char *r = f->p;
             while (r < f->end && (*r == ' ' || *r == '\t')) r++;
-            if (r >= f->end || *r == '\n') f->in_math = 0, f->brackets = 0;
+            if (r >= f->end || *r == '\n') {
+                math_flush(f, 0);
+                f->in_math = 0, f->brackets = 0;
+            }
             return 0;
         }
         if (c == '[' || c == ']') {
@@ -762,11 +793,13 @@ static int scan_inline(filler *f) {
             size_t n = f->p + 1 < f->end && f->p[1] == '$' ? 2 : 1;
             char next = f->p + n < f->end ? f->p[n] : ' ';
             char prev = f->written ? f->tail[1] : ' ';
+            int was_in_math = f->in_math;
             if (n == 2) f->in_math = !f->in_math;
             else if (!f->in_math && !isspace((unsigned char)next)) f->in_math = 1;
             else if (f->in_math && !isspace((unsigned char)prev)) f->in_math = 0;
             emit(f, f->p, n);
             f->p += n;
+            if (was_in_math && !f->in_math) math_flush(f, 1);
             continue;
         }
         if (c == '\\' && f->p + 2 < f->end && f->p[1] == '{' && f->p[2] == '{') {
@@ -799,6 +832,7 @@ static int fill_fragment(filler *parent, int line, const char *text, char **resu
     if (!f.out) return fail_at(parent, line, "out of memory");
     int rc = 0;
     while (rc == 0 && f.p < f.end) rc = scan_inline(&f);
+    math_flush(&f, 0);
     if (fclose(f.out) != 0 && rc == 0) rc = fail_at(parent, line, "out of memory");
     if (rc < 0) {
         free(*result);
@@ -832,6 +866,7 @@ int template_fill_opts(sqlite3 *db, const char *source_name, const char *text, F
         if (parse_fence(f.p, f.end, &fc)) rc = fenced_block(&f, &fc);
         else rc = scan_inline(&f);
     }
+    math_flush(&f, 0);
     int stream_bad = ferror(f.out);
     fclose(f.out);
     if (rc == 0 && stream_bad) rc = nn_fail(err, "%s: out of memory", f.source);

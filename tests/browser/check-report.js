@@ -107,6 +107,30 @@ function check(what, ok, detail) {
     check(`provenance shows on hover (${shown} of ${sample.length} sampled, ${values.length} values)`,
           sample.length > 0 && shown === sample.length);
 
+    // Values inside formulas: their provenance follows the formula (.nnq-math) and shows
+    // when the formula itself is hovered. Every formula that holds a value must have it.
+    const formulas = await page.$$('.nnq-formula');
+    const orphans = await page.evaluate(() =>
+      [...document.querySelectorAll('.nnq-math')].filter((s) => {
+        let m = s.previousElementSibling;
+        while (m && m.classList.contains('nnq-math')) m = m.previousElementSibling;
+        return !m || !m.classList.contains('nnq-formula');
+      }).length);
+    let formulaShown = 0;
+    const formulaSample = formulas.slice(0, 4);
+    for (const m of formulaSample) {
+      await m.evaluate((el) => el.scrollIntoView({ block: 'center' }));
+      await m.hover();
+      const tip = await page.evaluate(() => {
+        const t = document.querySelector('.nnq-tip');
+        return t && getComputedStyle(t).display !== 'none' ? t.innerText : '';
+      });
+      if (/SELECT/i.test(tip)) formulaShown++;
+    }
+    check(`a formula's values show their provenance on hover (${formulaShown} of ` +
+          `${formulaSample.length} sampled, ${formulas.length} formulas, ${orphans} notes without one)`,
+          orphans === 0 && formulaShown === formulaSample.length);
+
     // One screenshot per chapter, at its heading.
     const chapters = await page.$$('h1[id]');
     for (let i = 0; i < chapters.length; i++) {
