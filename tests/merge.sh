@@ -26,6 +26,8 @@ check "every merged run points to its program start" \
     test "$(q "$OUT/main.sqlite" "SELECT count(*) FROM runs WHERE invocation_id IS NULL
         OR invocation_id NOT IN (SELECT id FROM invocations)")" = 0
 check "three program starts, one per writer" test "$(q "$OUT/main.sqlite" "SELECT count(*) FROM invocations")" = 3
+check "each program start keeps its program's name" \
+    test "$(q "$OUT/main.sqlite" "SELECT group_concat(DISTINCT program) FROM invocations")" = db-soak
 check "rows follow their run" test "$(q "$OUT/main.sqlite" "SELECT count(*) FROM epochs e JOIN runs r
     ON r.id = e.run_id WHERE r.experiment = 'w2-r1'")" = 10
 before=$(q "$OUT/main.sqlite" "SELECT count(*) FROM runs; SELECT count(*) FROM epochs; SELECT count(*) FROM metrics")

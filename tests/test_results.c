@@ -1,6 +1,7 @@
 /* test_results.c - the results database: schema, logging, visibility of runs, concurrent
  * writers, crashed runs, and refusal of files that are not (or not yet) ours. */
 #include <criterion/criterion.h>
+#include <errno.h> /* program_invocation_short_name */
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -631,5 +632,26 @@ Test(results, newest_runs_and_metrics_pick_the_newest_shown_run_of_each_experime
     cr_assert_gt(bad, 0, "%s", err.msg);
     cr_assert_eq(results_finish_run(db, bad, "boom", &err), 0, "%s", err.msg);
     cr_assert_eq(query_int(db, "SELECT id FROM newest_runs WHERE experiment = 'e'"), e2);
+    results_close(db);
+}
+
+/* Which program made a run (its invocation's program, e.g. cifar-train), so that the report
+ * can say how to run it again. */
+Test(results, an_invocation_records_the_program_that_made_it) {
+    nn_results *db = open_ok();
+    begin(db, "e", 1);
+    sqlite3_stmt *st;
+    cr_assert_eq(sqlite3_prepare_v2(results_handle(db),
+                                    "SELECT i.program FROM runs r JOIN invocations i "
+                                    "ON i.id = r.invocation_id",
+                                    -1, &st, NULL),
+                 SQLITE_OK, "%s", sqlite3_errmsg(results_handle(db)));
+    cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+    const char *program = (const char *)sqlite3_column_text(st, 0);
+    cr_assert_not_null(program);
+    /* Criterion runs each test in a worker process: its name is whatever this process is
+     * called, which is what a chapter's program records too. */
+    cr_assert_str_eq(program, program_invocation_short_name);
+    sqlite3_finalize(st);
     results_close(db);
 }

@@ -150,9 +150,21 @@ static int has_table(merger *m, const char *schema, const char *name) {
  * program start. */
 static int merge_invocations(merger *m, nn_err *err) {
     if (!has_table(m, "shard", "invocations")) return 0;
+    /* Schema version 5 added the program's name; a shard from before has none. */
+    sqlite3_stmt *st;
+    int has_program = 0;
+    if (sqlite3_prepare_v2(m->conn,
+                           "SELECT 1 FROM pragma_table_info('invocations', 'shard') "
+                           "WHERE name = 'program'",
+                           -1, &st, NULL) == SQLITE_OK) {
+        has_program = sqlite3_step(st) == SQLITE_ROW;
+        sqlite3_finalize(st);
+    }
     return exec(m,
-                "INSERT OR IGNORE INTO main.invocations (token, started_at) "
-                "SELECT token, started_at FROM shard.invocations ORDER BY id",
+                has_program ? "INSERT OR IGNORE INTO main.invocations (token, started_at, program) "
+                              "SELECT token, started_at, program FROM shard.invocations ORDER BY id"
+                            : "INSERT OR IGNORE INTO main.invocations (token, started_at) "
+                              "SELECT token, started_at FROM shard.invocations ORDER BY id",
                 err);
 }
 

@@ -22,3 +22,8 @@ FROM newest_runs AS r JOIN metrics AS m ON m.run_id = r.id;
 CREATE VIEW newest_attacks AS
 SELECT r.chapter, r.experiment, a.*
 FROM newest_runs AS r JOIN attacks AS a ON a.run_id = r.id;
+
+-- Which program made an invocation's runs (its name without the directory, e.g.
+-- cifar-train), so that the report can give the command that runs them again; NULL for
+-- invocations recorded before version 5.
+ALTER TABLE invocations ADD COLUMN program TEXT;

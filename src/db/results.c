@@ -209,8 +209,10 @@ static int run_write(nn_results *db, const char *sql, const char *types, const b
 /* The id of the invocation named `token`, creating its row the first time. Two connections
  * of one process may race here: INSERT OR IGNORE lets the second find the first's row. */
 static int64_t invocation_id(nn_results *db, const char *token, nn_err *err) {
-    bind_value v[] = {{.t = token}};
-    if (run_write(db, "INSERT OR IGNORE INTO invocations (token) VALUES (?)", "t", v, err))
+    /* The program's own name (glibc's, without the directory): what its runs came from. */
+    bind_value v[] = {{.t = token}, {.t = program_invocation_short_name}};
+    if (run_write(db, "INSERT OR IGNORE INTO invocations (token, program) VALUES (?, ?)", "tt", v,
+                  err))
         return -1;
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(db->conn, "SELECT id FROM invocations WHERE token = ?", -1, &st,
