@@ -36,7 +36,7 @@ got=$(awk '$1 == "clean" && $2 == 1 { sub("%", "", $3); print $3 }' <<<"$table")
 check "$ch: --evaluate on the written t4 files gives the logged accuracy ($want)" \
     test -n "$want" -a "$got" = "$want"
 check "$ch: --evaluate prints a row for every saved model" \
-    test "$(grep -c '%$' <<<"$table")" = $((11 * seeds))
+    test "$(grep -c '%$' <<<"$table")" = $((15 * seeds))
 check "$ch: --evaluate without --log wrote nothing" test "$(q "SELECT count(*) FROM runs")" = "$runs_before"
 cp "$DB" "$OUT/evaluate-log.sqlite"
 build/release/bin/$ch --db "$OUT/evaluate-log.sqlite" --profile smoke --log \
