@@ -10,6 +10,12 @@
 
 #define PIX 64 /* an 8 x 8 image */
 
+/* n images of uniform noise. */
+static void noise(nn_rng *rng, uint8_t *images, int n) {
+    for (int k = 0; k < n * PIX; k++)
+        images[k] = (uint8_t)rng_below(rng, 256);
+}
+
 static void permute_all(const uint8_t *src, uint8_t *dst, int n, const int *perm) {
     for (int i = 0; i < n; i++)
         variant_permute(dst + i * PIX, src + i * PIX, perm, PIX);
@@ -19,8 +25,7 @@ Test(recover, a_known_permutation_exactly_from_three_noisy_images) {
     nn_rng rng;
     rng_seed(&rng, 3);
     uint8_t clean[3 * PIX], permuted[3 * PIX];
-    for (int k = 0; k < 3 * PIX; k++)
-        clean[k] = (uint8_t)rng_below(&rng, 256);
+    noise(&rng, clean, 3);
     int perm[PIX], got[PIX];
     variant_random_permutation(perm, PIX, &rng);
     permute_all(clean, permuted, 3, perm);
@@ -85,8 +90,7 @@ Test(recover, refuses_images_that_are_not_one_fixed_permutation) {
     nn_rng rng;
     rng_seed(&rng, 11);
     uint8_t clean[2 * PIX], permuted[2 * PIX];
-    for (int k = 0; k < 2 * PIX; k++)
-        clean[k] = (uint8_t)rng_below(&rng, 256);
+    noise(&rng, clean, 2);
     int p0[PIX], p1[PIX], got[PIX];
     variant_random_permutation(p0, PIX, &rng);
     variant_random_permutation(p1, PIX, &rng);
