@@ -17,7 +17,8 @@ set xtics 1
 set xrange [-0.3:4.3]
 # Each series a little to the side, so that error bars at the same shift do not overlap.
 set yrange [0:100]
-set key outside right top font ',10' spacing 1.1 samplen 2 width -4
+set key outside below center horizontal samplen 2 width 1
+set bmargin 6
 plot acc('clean', 'acc/t4') using ($1-0.08):2:3:4 with yerrorlines lw 2 lc rgb '#1f77b4' pt 7 ps 0.6 title 'clean MLP', \
      acc('clean', 'acc/t4/recentred') using ($1-0.04):2:3:4 with yerrorlines lw 2 lc rgb '#2ca02c' pt 5 ps 0.6 title 'clean MLP, recentred', \
      acc('fix-t4', 'acc/t4') using 1:2:3:4 with yerrorlines lw 2 lc rgb '#d62728' pt 9 ps 0.6 title 'MLP trained with shifts', \
