@@ -8,9 +8,12 @@
 #include "base/sha256.h"
 #include "db/results_samples.h"
 #include "lab/config_json.h"
+#include "ink_vote.h"
 #include "recover.h"
 
 #define SAMPLE_DIGITS 6
+/* Bins of the majority vote on total ink (ink_vote.h): 1,200 training images each. */
+#define INK_VOTE_BINS 50
 
 static int write_set(nn_results *db, int64_t run, const char *dir, const char *name,
                      const nn_images *set, nn_err *err) {
@@ -147,6 +150,11 @@ int make_variants(chapter *ch, nn_err *err) {
         if (results_log_metric(ch->db, run, name, (double)by_radius[r], err)) goto rollback;
     }
     if (log_permutation_recovery(ch, run, err)) goto rollback;
+    /* What the total ink alone tells, without a network (the same on clean and t2 images). */
+    double vote = ink_vote_accuracy(&ch->train, clean, INK_VOTE_BINS, err);
+    if (vote < 0 || results_log_metric(ch->db, run, "ink_vote/accuracy", vote, err) ||
+        results_log_metric(ch->db, run, "ink_vote/bins", INK_VOTE_BINS, err))
+        goto rollback;
     for (int v = 0; v < VARIANT_COUNT; v++) {
         double ink = 0;
         for (int i = 0; i < clean->n; i++)

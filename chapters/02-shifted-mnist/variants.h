@@ -10,8 +10,8 @@
  * shifts and the recentring target into ch), writes all five sets as .npy files into
  * chapter_dir, records each with its SHA-256 in `artifacts` and a few sample digits in
  * `samples`, recovers t1's permutation from the test pairs (recover.h; the one from the
- * first recovery_n pairs into ch->perm_recovered), and logs facts about the sets, all under
- * run 'variants'. */
+ * first recovery_n pairs into ch->perm_recovered), measures what the total ink alone tells
+ * (ink_vote.h), and logs facts about the sets, all under run 'variants'. */
 int make_variants(chapter *ch, nn_err *err);
 
 /* How many of the first (clean, t1) test pairs the recovered permutation of the no-training
