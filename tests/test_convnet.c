@@ -21,10 +21,10 @@ static nn_model *build(const nn_convnet_shape *s, int batch) {
 
 Test(convnet, layers_in_order_with_their_settings) {
     nn_model *m = build(&CH03, 4);
-    static const nn_layer_kind kinds[] = {
-        NN_LAYER_CONV2D, NN_LAYER_ACTIVATION, NN_LAYER_MAXPOOL, NN_LAYER_CONV2D,
-        NN_LAYER_ACTIVATION, NN_LAYER_MAXPOOL, NN_LAYER_DENSE, NN_LAYER_ACTIVATION,
-        NN_LAYER_DROPOUT, NN_LAYER_DENSE};
+    static const nn_layer_kind kinds[] = {NN_LAYER_CONV2D, NN_LAYER_ACTIVATION, NN_LAYER_MAXPOOL,
+                                          NN_LAYER_CONV2D, NN_LAYER_ACTIVATION, NN_LAYER_MAXPOOL,
+                                          NN_LAYER_DENSE,  NN_LAYER_ACTIVATION, NN_LAYER_DROPOUT,
+                                          NN_LAYER_DENSE};
     cr_assert_eq(nn_layer_count(m), 10);
     for (int l = 0; l < 10; l++) {
         nn_layer_desc d;
@@ -66,10 +66,12 @@ Test(convnet, he_normal_weights_and_zero_biases) {
     size_t wn, bn;
     float *w = nn_layer_weights(m, 6, &wn), *b = nn_layer_bias(m, 6, &bn);
     double sum2 = 0;
-    for (size_t k = 0; k < wn; k++) sum2 += (double)w[k] * w[k];
+    for (size_t k = 0; k < wn; k++)
+        sum2 += (double)w[k] * w[k];
     double var = sum2 / wn, want = 2.0 / (16 * 7 * 7);
     cr_expect(fabs(var / want - 1) < 0.05, "dense weight variance %g, He wants %g", var, want);
-    for (size_t k = 0; k < bn; k++) cr_expect_eq(b[k], 0.0f);
+    for (size_t k = 0; k < bn; k++)
+        cr_expect_eq(b[k], 0.0f);
     nn_model_free(m);
 }
 

@@ -123,9 +123,8 @@ static int log_no_training_fixes(const chapter *ch, nn_model *m, const model_spe
         permute_first_layer(w, saved, units, ch->perm);
         if (evaluate_set(ch, m, spec, t1, VARIANT_T1, s, &ev, NULL, err) ||
             log_eval(ch->db, run, "t1/weights-permuted", &ev, err) ||
-            (unseen.n > 0 &&
-             (evaluate_set(ch, m, spec, &unseen, VARIANT_T1, s, &ev, NULL, err) ||
-              log_eval(ch->db, run, "t1-unseen/weights-permuted", &ev, err))))
+            (unseen.n > 0 && (evaluate_set(ch, m, spec, &unseen, VARIANT_T1, s, &ev, NULL, err) ||
+                              log_eval(ch->db, run, "t1-unseen/weights-permuted", &ev, err))))
             goto restore;
         permute_first_layer(w, saved, units, ch->perm_recovered);
         if (unseen.n > 0 &&

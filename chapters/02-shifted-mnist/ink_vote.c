@@ -16,8 +16,10 @@ static int bin_of(const long *edges, int bins, long x) {
     int lo = 0, hi = bins - 1; /* answer in [0, bins - 1] */
     while (lo < hi) {
         int mid = (lo + hi) / 2;
-        if (edges[mid] <= x) lo = mid + 1;
-        else hi = mid;
+        if (edges[mid] <= x)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
     return lo;
 }
@@ -28,7 +30,8 @@ double ink_vote_accuracy(const nn_images *train, const nn_images *test, int bins
         return -1;
     }
     const int pixels = train->c * train->h * train->w, classes = train->classes;
-    long *ink = malloc(sizeof *ink * (size_t)train->n), *sorted = malloc(sizeof *sorted * (size_t)train->n);
+    long *ink = malloc(sizeof *ink * (size_t)train->n),
+         *sorted = malloc(sizeof *sorted * (size_t)train->n);
     long *edges = malloc(sizeof *edges * (size_t)bins);
     long *votes = calloc((size_t)bins * classes, sizeof *votes);
     int *winner = malloc(sizeof *winner * (size_t)bins);
@@ -48,7 +51,8 @@ double ink_vote_accuracy(const nn_images *train, const nn_images *test, int bins
     for (int b = 0; b < bins; b++) {
         winner[b] = 0;
         for (int c = 1; c < classes; c++)
-            if (votes[(size_t)b * classes + c] > votes[(size_t)b * classes + winner[b]]) winner[b] = c;
+            if (votes[(size_t)b * classes + c] > votes[(size_t)b * classes + winner[b]])
+                winner[b] = c;
     }
     long right = 0;
     for (int i = 0; i < test->n; i++) {

@@ -71,7 +71,8 @@ const char *arch_name(model_arch arch) {
 void arch_json(model_arch arch, char *buf, size_t cap) {
     if (arch == ARCH_CNN) {
         const nn_convnet_shape *c = &CNN_SHAPE;
-        snprintf(buf, cap, "{\"conv\":[%d,%d],\"kernel\":%d,\"pool\":2,\"dense\":%d,\"dropout\":%g}",
+        snprintf(buf, cap,
+                 "{\"conv\":[%d,%d],\"kernel\":%d,\"pool\":2,\"dense\":%d,\"dropout\":%g}",
                  c->conv1, c->conv2, c->kernel, c->dense, (double)c->dropout);
         return;
     }

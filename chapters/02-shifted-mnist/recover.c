@@ -28,8 +28,8 @@ static void sort_columns(const uint8_t *images, int n, int pixels, uint8_t *cols
     qsort_r(order, (size_t)pixels, sizeof *order, by_column, &c);
 }
 
-int recover_permutation(const uint8_t *clean, const uint8_t *permuted, int n, int pixels,
-                        int *perm, nn_err *err) {
+int recover_permutation(const uint8_t *clean, const uint8_t *permuted, int n, int pixels, int *perm,
+                        nn_err *err) {
     if (n < 1 || pixels < 1)
         return nn_fail(err, "recover_permutation: %d images of %d pixels", n, pixels);
     uint8_t *cc = malloc((size_t)pixels * n), *pc = malloc((size_t)pixels * n);

@@ -24,8 +24,8 @@
  * match is one of several equally good ones), or -1 with err set when no such perm exists
  * (the permuted images are not the clean ones under one fixed permutation), n < 1, or
  * memory runs out. */
-int recover_permutation(const uint8_t *clean, const uint8_t *permuted, int n, int pixels,
-                        int *perm, nn_err *err);
+int recover_permutation(const uint8_t *clean, const uint8_t *permuted, int n, int pixels, int *perm,
+                        nn_err *err);
 
 /* How many of the n pairs perm maps exactly: permuted[i][k] == clean[i][perm[k]] for all k. */
 int count_restored(const uint8_t *clean, const uint8_t *permuted, int n, int pixels,

@@ -1,8 +1,7 @@
 /* convnet.c - the small convolutional network (see convnet.h). */
 #include "nn/convnet.h"
 
-nn_model *nn_convnet_new(const nn_convnet_shape *s, int max_batch, nn_rng *init_rng,
-                         nn_err *err) {
+nn_model *nn_convnet_new(const nn_convnet_shape *s, int max_batch, nn_rng *init_rng, nn_err *err) {
     if (s->kernel < 1 || s->kernel % 2 == 0) {
         nn_fail(err, "convnet: the kernel must be odd and positive, not %d", s->kernel);
         return NULL;

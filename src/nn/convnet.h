@@ -32,7 +32,6 @@ typedef struct nn_convnet_shape {
  * it with nn_model_set_rng). NULL with err set for a shape that does not fit (an even or
  * non-positive kernel, a size below 1, an image too small for two poolings) or when out of
  * memory. */
-nn_model *nn_convnet_new(const nn_convnet_shape *s, int max_batch, nn_rng *init_rng,
-                         nn_err *err);
+nn_model *nn_convnet_new(const nn_convnet_shape *s, int max_batch, nn_rng *init_rng, nn_err *err);
 
 #endif
