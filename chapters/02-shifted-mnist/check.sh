@@ -27,6 +27,19 @@ done < <(q "SELECT a.path, a.sha256 FROM artifacts a JOIN latest_runs r ON r.id 
 check "$ch: every .npy and model file ($files) matches its recorded SHA-256" \
     test "$sha_ok" = 1 -a "$files" -gt 10
 
+# t1's permutation recovered from all test pairs: every position whose column is unique is
+# recovered exactly (the shared ones, blank in every image, may be exchanged).
+n_test=$(q "SELECT CAST(value AS INTEGER) FROM latest_metrics WHERE chapter = '$ch' AND experiment = 'variants' AND name = 'test_n'")
+check "$ch: the recovery from all $n_test pairs finds every position it can tell apart" \
+    test "$(q "SELECT e.value >= 1 - s.value - 1e-9 FROM latest_metrics e JOIN latest_metrics s ON s.run_id = e.run_id
+                 WHERE e.chapter = '$ch' AND e.name = 't1_recovery/exact/n=$n_test'
+                   AND s.name = 't1_recovery/shared/n=$n_test'")" = 1
+# Models whose input cannot see the arrangement give a clean image and its t2 version the
+# same class, every one of them.
+check "$ch: the sorted model and the two controls are blind to t2's permutations" \
+    test "$(q "SELECT count(*) FROM latest_metrics WHERE chapter = '$ch' AND name = 'same_as_clean/t2'
+                 AND experiment IN ('fix-t2-sorted', 'ink-only', 'histogram-only') AND value = 1")" = $((3 * seeds))
+
 want=$(q "SELECT printf('%.2f', 100 * m.value) FROM metrics m JOIN latest_runs r ON r.id = m.run_id
           WHERE r.chapter = '$ch' AND r.experiment = 'clean' AND r.seed = 1 AND m.name = 'acc/t4'")
 runs_before=$(q "SELECT count(*) FROM runs")
@@ -36,7 +49,7 @@ got=$(awk '$1 == "clean" && $2 == 1 { sub("%", "", $3); print $3 }' <<<"$table")
 check "$ch: --evaluate on the written t4 files gives the logged accuracy ($want)" \
     test -n "$want" -a "$got" = "$want"
 check "$ch: --evaluate prints a row for every saved model" \
-    test "$(grep -c '%$' <<<"$table")" = $((11 * seeds))
+    test "$(grep -c '%$' <<<"$table")" = $((15 * seeds))
 check "$ch: --evaluate without --log wrote nothing" test "$(q "SELECT count(*) FROM runs")" = "$runs_before"
 cp "$DB" "$OUT/evaluate-log.sqlite"
 build/release/bin/$ch --db "$OUT/evaluate-log.sqlite" --profile smoke --log \

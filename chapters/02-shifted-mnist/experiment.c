@@ -7,14 +7,19 @@
  *
  *   1. builds the four variants of the test set from one seed (run "variants"), writes them
  *      and the clean set as .npy files next to the database, records each file with its
- *      SHA-256 in `artifacts`, and stores a few sample digits under every variant in
- *      `samples` for the figure;
+ *      SHA-256 in `artifacts`, stores a few sample digits under every variant in `samples`
+ *      for the figure, and recovers t1's permutation from the test files (recover.h), as a
+ *      user who has only those files would;
  *   2. trains the clean model for several seeds and evaluates it on all five test sets;
  *      without retraining it also tries the fixes that need none: permuting the first
- *      layer's weights (t1), negating them (t3), recentring the images (t4);
+ *      layer's weights (t1; with the true and with the recovered permutation), negating
+ *      them (t3), recentring the images (t4);
  *   3. trains one model per fix, for as many seeds as the clean model: on t1-permuted
  *      images, on freshly permuted images (t2), on sorted intensities (t2: what is left), on
- *      clean and inverted images (t3), with random translations (t4);
+ *      clean and inverted images (t3), with random translations (t4); and the controls:
+ *      small networks on the total ink alone and on the grey-level histogram alone (what a
+ *      t2 image still tells), and a narrow convolutional network on clean and on
+ *      t1-permuted images (what convolution buys on t4, and what t1 takes from it);
  *   4. trains one model for all variants (as many seeds again), told which variant each
  *      image is: a first layer per variant (the image goes into the input block of its
  *      variant, zeros elsewhere), the other seven layers shared; t2 and t4 images are first
@@ -39,36 +44,18 @@
 
 #define PROBE_BATCH 64
 
-static const int HIDDEN[] = {500, 500, 500, 200, 200, 100, 50};
-#define N_HIDDEN ((int)(sizeof HIDDEN / sizeof HIDDEN[0]))
-
 typedef struct profile_config {
     int train_n, test_n; /* images used (the first n of each split; 0 = all) */
-    int epochs;          /* clean model and every fix */
+    int epochs;          /* clean model, every MLP fix and the feature controls */
     int seeds;           /* every model */
     int all_epochs;      /* the model for all variants */
+    int cnn_epochs;      /* the convolutional networks (fewer: they cost twice the MLP) */
     int batch;
     float lr, final_lr; /* Adam, cosine from lr to final_lr */
 } profile_config;
 
-static const profile_config FULL = {0, 0, 8, 3, 12, 128, 1e-3f, 1e-5f};
-static const profile_config SMOKE = {2000, 500, 2, 2, 2, 128, 1e-3f, 1e-5f};
-
-static nn_model *build_model(const model_spec *spec, int batch, nn_rng *rng, nn_err *err) {
-    nn_model *m = nn_model_new(input_size(spec), 1, 1, err);
-    if (!m) return NULL;
-    for (int k = 0; k < N_HIDDEN; k++) {
-        nn_add_dense(m, HIDDEN[k]);
-        nn_add_activation(m, NN_RELU);
-    }
-    nn_add_dense(m, CLASSES);
-    if (nn_model_build(m, batch, err)) {
-        nn_model_free(m);
-        return NULL;
-    }
-    nn_model_init(m, NN_INIT_HE_NORMAL, rng);
-    return m;
-}
+static const profile_config FULL = {0, 0, 8, 3, 12, 4, 128, 1e-3f, 1e-5f};
+static const profile_config SMOKE = {2000, 500, 2, 2, 2, 2, 128, 1e-3f, 1e-5f};
 
 /* Logs acc/<set> and loss/<set>. */
 static int log_eval(nn_results *db, int64_t run, const char *set, const nn_eval *ev, nn_err *err) {
@@ -80,15 +67,17 @@ static int log_eval(nn_results *db, int64_t run, const char *set, const nn_eval 
     return results_log_metric(db, run, loss, ev->loss, err);
 }
 
-/* Accuracy on the t4 test images by the size of their shift, max(|dy|, |dx|) = 0 .. 4. */
+/* Accuracy on the t4 test images by the size of their shift, max(|dy|, |dx|) = 0 .. 4, from
+ * the classes predicted for them. */
 static int log_accuracy_by_shift(const chapter *ch, nn_results *db, int64_t run, const char *prefix,
-                                 const uint8_t *correct, nn_err *err) {
+                                 const uint8_t *predicted, nn_err *err) {
     long right[MAX_SHIFT + 1] = {0}, total[MAX_SHIFT + 1] = {0};
-    for (int i = 0; i < ch->test[VARIANT_T4].n; i++) {
+    const nn_images *t4 = &ch->test[VARIANT_T4];
+    for (int i = 0; i < t4->n; i++) {
         int dy = abs(ch->t4_shifts[2 * i]), dx = abs(ch->t4_shifts[2 * i + 1]);
         int r = dy > dx ? dy : dx;
         total[r]++;
-        right[r] += correct[i];
+        right[r] += predicted[i] == t4->labels[i];
     }
     for (int r = 0; r <= MAX_SHIFT; r++) {
         if (!total[r]) continue;
@@ -99,69 +88,119 @@ static int log_accuracy_by_shift(const chapter *ch, nn_results *db, int64_t run,
     return 0;
 }
 
-/* Fixes of the clean model that need no training: rewrite its first layer so that it reads
- * t1 or t3 images as it read clean ones, and recentre t4 images. The weights are restored. */
-static int log_no_training_fixes(const chapter *ch, nn_model *m, const model_spec *spec,
-                                 int64_t run, scratch *s, uint8_t *correct, nn_err *err) {
-    size_t wlen, blen;
-    float *w = nn_layer_weights(m, 0, &wlen), *b = nn_layer_bias(m, 0, &blen);
-    int units = (int)blen;
-    float *saved = malloc(sizeof *saved * (wlen + blen));
-    if (!saved) return nn_fail(err, "out of memory for a copy of the first layer");
-    memcpy(saved, w, sizeof *w * wlen);
-    memcpy(saved + wlen, b, sizeof *b * blen);
-    nn_eval ev;
-    int rc = -1;
-    /* t1: x'[k] = x[perm[k]], so W'[o][k] = W[o][perm[k]] gives W' x' = W x. */
+/* The first layer rewritten so that it reads t1 images (x'[k] = x[perm[k]]) as it read clean
+ * ones: W'[o][k] = W[o][perm[k]] gives W' x' = W x. saved holds the original weights. */
+static void permute_first_layer(float *w, const float *saved, int units, const int *perm) {
     for (int o = 0; o < units; o++)
         for (int k = 0; k < PIXELS; k++)
-            w[(size_t)o * PIXELS + k] = saved[(size_t)o * PIXELS + ch->perm[k]];
-    if (evaluate_set(ch, m, spec, &ch->test[VARIANT_T1], VARIANT_T1, s, &ev, NULL, err) ||
-        log_eval(ch->db, run, "t1/weights-permuted", &ev, err))
-        goto done;
-    /* t3: x' = 1 - x, so W' = -W and b' = b + W 1 give W' x' + b' = W x + b. */
-    for (int o = 0; o < units; o++) {
-        double row = 0;
-        for (int k = 0; k < PIXELS; k++) {
-            float v = saved[(size_t)o * PIXELS + k];
-            w[(size_t)o * PIXELS + k] = -v;
-            row += v;
+            w[(size_t)o * PIXELS + k] = saved[(size_t)o * PIXELS + perm[k]];
+}
+
+/* Fixes that need no training. For the clean MLP: rewrite its first layer so that it reads
+ * t1 (with the true permutation and with the one recovered from the test files) or t3
+ * images as it read clean ones; the weights are restored afterwards. For the clean MLP and
+ * the clean CNN: recentre the t4 images. */
+static int log_no_training_fixes(const chapter *ch, nn_model *m, const model_spec *spec,
+                                 int64_t run, scratch *s, uint8_t *predicted, nn_err *err) {
+    nn_eval ev;
+    if (spec->arch == ARCH_MLP8) {
+        size_t wlen, blen;
+        float *w = nn_layer_weights(m, 0, &wlen), *b = nn_layer_bias(m, 0, &blen);
+        int units = (int)blen;
+        float *saved = malloc(sizeof *saved * (wlen + blen));
+        if (!saved) return nn_fail(err, "out of memory for a copy of the first layer");
+        memcpy(saved, w, sizeof *w * wlen);
+        memcpy(saved + wlen, b, sizeof *b * blen);
+        int rc = -1;
+        /* The t1 images not used to recover the permutation: the test of the recovered one
+         * (set "t1-unseen"), with the true one on the same images for comparison. */
+        const nn_images *t1 = &ch->test[VARIANT_T1];
+        const int seen = recovery_n(t1->n);
+        nn_images unseen = *t1;
+        unseen.n = t1->n - seen;
+        unseen.pixels += (size_t)seen * PIXELS;
+        unseen.labels += seen;
+        permute_first_layer(w, saved, units, ch->perm);
+        if (evaluate_set(ch, m, spec, t1, VARIANT_T1, s, &ev, NULL, err) ||
+            log_eval(ch->db, run, "t1/weights-permuted", &ev, err) ||
+            (unseen.n > 0 && (evaluate_set(ch, m, spec, &unseen, VARIANT_T1, s, &ev, NULL, err) ||
+                              log_eval(ch->db, run, "t1-unseen/weights-permuted", &ev, err))))
+            goto restore;
+        permute_first_layer(w, saved, units, ch->perm_recovered);
+        if (unseen.n > 0 &&
+            (evaluate_set(ch, m, spec, &unseen, VARIANT_T1, s, &ev, NULL, err) ||
+             log_eval(ch->db, run, "t1-unseen/weights-permuted-recovered", &ev, err)))
+            goto restore;
+        /* t3: x' = 1 - x, so W' = -W and b' = b + W 1 give W' x' + b' = W x + b. */
+        for (int o = 0; o < units; o++) {
+            double row = 0;
+            for (int k = 0; k < PIXELS; k++) {
+                float v = saved[(size_t)o * PIXELS + k];
+                w[(size_t)o * PIXELS + k] = -v;
+                row += v;
+            }
+            b[o] = (float)(saved[wlen + o] + row);
         }
-        b[o] = (float)(saved[wlen + o] + row);
+        if (evaluate_set(ch, m, spec, &ch->test[VARIANT_T3], VARIANT_T3, s, &ev, NULL, err) ||
+            log_eval(ch->db, run, "t3/weights-negated", &ev, err))
+            goto restore;
+        rc = 0;
+    restore:
+        memcpy(w, saved, sizeof *w * wlen);
+        memcpy(b, saved + wlen, sizeof *b * blen);
+        free(saved);
+        if (rc) return rc;
     }
-    if (evaluate_set(ch, m, spec, &ch->test[VARIANT_T3], VARIANT_T3, s, &ev, NULL, err) ||
-        log_eval(ch->db, run, "t3/weights-negated", &ev, err))
-        goto done;
-    memcpy(w, saved, sizeof *w * wlen);
-    memcpy(b, saved + wlen, sizeof *b * blen);
     /* t4 (and, as a control, clean): recentre by the centre of mass. */
     model_spec recentred = *spec;
     recentred.stage = STAGE_RECENTRE;
-    if (evaluate_set(ch, m, &recentred, &ch->test[VARIANT_T4], VARIANT_T4, s, &ev, correct, err) ||
+    if (evaluate_set(ch, m, &recentred, &ch->test[VARIANT_T4], VARIANT_T4, s, &ev, predicted,
+                     err) ||
         log_eval(ch->db, run, "t4/recentred", &ev, err) ||
-        log_accuracy_by_shift(ch, ch->db, run, "acc/t4/recentred", correct, err) ||
+        log_accuracy_by_shift(ch, ch->db, run, "acc/t4/recentred", predicted, err) ||
         evaluate_set(ch, m, &recentred, &ch->test[VARIANT_CLEAN], VARIANT_CLEAN, s, &ev, NULL,
                      err) ||
         log_eval(ch->db, run, "clean/recentred", &ev, err))
-        goto done;
-    rc = 0;
-done:
-    memcpy(w, saved, sizeof *w * wlen);
-    memcpy(b, saved + wlen, sizeof *b * blen);
-    free(saved);
-    return rc;
+        return -1;
+    return 0;
 }
 
-/* Evaluates a finished model on every test set and logs it. */
+/* Logs NAME/<set> = value; NAME is a prefix such as "same_as_clean". */
+static int log_set_metric(nn_results *db, int64_t run, const char *name, int variant, double value,
+                          nn_err *err) {
+    char full[96];
+    snprintf(full, sizeof full, "%s/%s", name, variant_name(variant));
+    return results_log_metric(db, run, full, value, err);
+}
+
+/* Evaluates a finished model on every test set and logs, per set: accuracy and loss; the
+ * class it gives most often and the share of the images that get it (a model that has
+ * collapsed to one answer shows there); and, for t1 .. t4, the share of the images that get
+ * the same class as their clean originals (1 for a model that cannot see the change). */
 static int log_final_evaluation(const chapter *ch, nn_model *m, const model_spec *spec, int64_t run,
-                                scratch *s, uint8_t *correct, nn_err *err) {
+                                scratch *s, uint8_t *predicted, nn_err *err) {
+    const int n = ch->test[VARIANT_CLEAN].n;
+    uint8_t *clean = predicted + (size_t)n; /* the caller gives room for two sets */
     for (int v = 0; v < VARIANT_COUNT; v++) {
         nn_eval ev;
-        if (evaluate_set(ch, m, spec, &ch->test[v], v, s, &ev, v == VARIANT_T4 ? correct : NULL,
-                         err) ||
+        uint8_t *pred = v == VARIANT_CLEAN ? clean : predicted;
+        if (evaluate_set(ch, m, spec, &ch->test[v], v, s, &ev, pred, err) ||
             log_eval(ch->db, run, variant_name(v), &ev, err))
             return -1;
-        if (v == VARIANT_T4 && log_accuracy_by_shift(ch, ch->db, run, "acc/t4", correct, err))
+        long count[CLASSES] = {0}, same = 0;
+        for (int i = 0; i < n; i++) {
+            count[pred[i]]++;
+            same += pred[i] == clean[i];
+        }
+        int top = 0;
+        for (int c = 1; c < CLASSES; c++)
+            if (count[c] > count[top]) top = c;
+        if (log_set_metric(ch->db, run, "top_class", v, top, err) ||
+            log_set_metric(ch->db, run, "top_share", v, (double)count[top] / n, err) ||
+            (v != VARIANT_CLEAN &&
+             log_set_metric(ch->db, run, "same_as_clean", v, (double)same / n, err)))
+            return -1;
+        if (v == VARIANT_T4 && log_accuracy_by_shift(ch, ch->db, run, "acc/t4", pred, err))
             return -1;
     }
     return 0;
@@ -217,8 +256,10 @@ static int train_one(chapter *ch, const model_spec *spec, int64_t seed, int epoc
     const nn_images *train = &ch->train;
     nn_json config;
     json_begin(&config);
-    json_str(&config, "model", "mlp-8");
-    json_raw(&config, "hidden", "[500,500,500,200,200,100,50]");
+    char layers[160];
+    arch_json(spec->arch, layers, sizeof layers);
+    json_str(&config, "model", arch_name(spec->arch));
+    json_raw(&config, "network", layers);
     json_str(&config, "activation", "relu");
     json_str(&config, "init", "he_normal");
     json_int(&config, "input_blocks", spec->blocks);
@@ -253,12 +294,12 @@ static int train_one(chapter *ch, const model_spec *spec, int64_t seed, int epoc
     nn_optim *opt = m ? nn_adam_new(m, nn_adam_defaults(), err) : NULL;
     scratch s;
     int test_n = ch->test[0].n;
-    uint8_t *correct = malloc((size_t)test_n);
+    uint8_t *predicted = malloc(2 * (size_t)test_n); /* two sets' classes */
     float *probe_x = malloc(sizeof *probe_x * (size_t)PROBE_BATCH * in);
     uint8_t probe_y[PROBE_BATCH];
     int rc = -1;
     if (scratch_init(&s, spec, batch, train->n, err) || !opt) goto done;
-    if (!correct || !probe_x) {
+    if (!predicted || !probe_x) {
         nn_fail(err, "out of memory for training buffers");
         goto done;
     }
@@ -285,15 +326,16 @@ static int train_one(chapter *ch, const model_spec *spec, int64_t seed, int epoc
     if (train_classifier(ch->db, run, m, opt, shifted_batches(&source), &tc, NULL, err)) goto done;
 
     if (results_transaction_begin(ch->db, err) ||
-        log_final_evaluation(ch, m, spec, run, &s, correct, err) ||
-        (spec == &MODEL_SPECS[0] && log_no_training_fixes(ch, m, spec, run, &s, correct, err)) ||
+        log_final_evaluation(ch, m, spec, run, &s, predicted, err) ||
+        (spec->aug == AUG_NONE && spec->stage == STAGE_NONE &&
+         log_no_training_fixes(ch, m, spec, run, &s, predicted, err)) ||
         save_model(ch, m, spec, run, seed, err) || results_transaction_commit(ch->db, err))
         goto done;
     rc = 0;
 done:
     rc = experiment_end_run(ch->db, run, rc, err);
     scratch_free(&s);
-    free(correct);
+    free(predicted);
     free(probe_x);
     nn_optim_free(opt);
     nn_model_free(m);
@@ -355,7 +397,9 @@ int main(int argc, char **argv) {
     if (make_variants(&ch, &err)) goto out;
     for (int k = 0; k < MODEL_SPEC_COUNT; k++) {
         const model_spec *spec = &MODEL_SPECS[k];
-        int epochs = spec->blocks > 1 ? cfg->all_epochs : cfg->epochs;
+        int epochs = spec->blocks > 1         ? cfg->all_epochs
+                     : spec->arch == ARCH_CNN ? cfg->cnn_epochs
+                                              : cfg->epochs;
         for (int s = 0; s < cfg->seeds; s++)
             if (train_one(&ch, spec, cli.seed + s, epochs, &err)) goto out;
     }

@@ -1,5 +1,6 @@
 # Learning curves of the fixes: each model's accuracy per epoch on the test set it was made
-# for (t1 .. t4), mean over the seeds, and the all-variants model on each variant (dashed).
+# for (t1 .. t4), mean over the seeds, the convolutional network trained on t1, and the
+# all-variants model on each variant (dashed).
 # Set by the Makefile: terminal, output, and `db` (the results database).
 
 curve(exp, split) = sprintf("< sqlite3 -readonly -separator ' ' '%s' \"\
@@ -23,6 +24,7 @@ plot curve('fix-t1', 'test-t1') using 1:2 with linespoints ls 1 title 'fix-t1 on
      curve('fix-t2-sorted', 'test-t2') using 1:2 with linespoints ls 3 title 'fix-t2-sorted on t2', \
      curve('fix-t3', 'test-t3') using 1:2 with linespoints ls 4 title 'fix-t3 on t3', \
      curve('fix-t4', 'test-t4') using 1:2 with linespoints ls 5 title 'fix-t4 on t4', \
+     curve('cnn-fix-t1', 'test-t1') using 1:2 with linespoints lc rgb '#ff7f0e' lw 2 pt 13 ps 0.6 title 'cnn-fix-t1 on t1', \
      curve('all-variants', 'test-t1') using 1:2 with lines ls 1 dt 2 lw 1.5 title 'all-variants on t1', \
      curve('all-variants', 'test-t2') using 1:2 with lines ls 2 dt 2 lw 1.5 title 'all-variants on t2', \
      curve('all-variants', 'test-t3') using 1:2 with lines ls 4 dt 2 lw 1.5 title 'all-variants on t3', \

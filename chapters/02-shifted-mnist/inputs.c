@@ -1,21 +1,30 @@
 /* inputs.c - the shifted-MNIST chapter's input pipeline (see shifted.h). */
 #include "shifted.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "nn/convnet.h"
 #include "nn/layers.h"
 #include "nn/metrics.h"
 
+/* The clean model must come first: its runs also try the fixes that need no training. The
+ * feature controls are trained on clean images: their features are the same for clean, t1
+ * and t2 images, so that is training on t2 too. */
 const model_spec MODEL_SPECS[] = {
-    {"clean", VARIANT_CLEAN, AUG_NONE, STAGE_NONE, 1},
-    {"fix-t1", VARIANT_T1, AUG_T1, STAGE_NONE, 1},
-    {"fix-t2-permuted", VARIANT_T2, AUG_T2, STAGE_NONE, 1},
-    {"fix-t2-sorted", VARIANT_T2, AUG_NONE, STAGE_SORT, 1},
-    {"fix-t3", VARIANT_T3, AUG_T3_HALF, STAGE_NONE, 1},
-    {"fix-t4", VARIANT_T4, AUG_T4, STAGE_NONE, 1},
-    {"all-variants", -1, AUG_ALL, STAGE_PER_VARIANT, VARIANT_COUNT},
+    {"clean", VARIANT_CLEAN, AUG_NONE, STAGE_NONE, 1, ARCH_MLP8},
+    {"fix-t1", VARIANT_T1, AUG_T1, STAGE_NONE, 1, ARCH_MLP8},
+    {"fix-t2-permuted", VARIANT_T2, AUG_T2, STAGE_NONE, 1, ARCH_MLP8},
+    {"fix-t2-sorted", VARIANT_T2, AUG_NONE, STAGE_SORT, 1, ARCH_MLP8},
+    {"fix-t3", VARIANT_T3, AUG_T3_HALF, STAGE_NONE, 1, ARCH_MLP8},
+    {"fix-t4", VARIANT_T4, AUG_T4, STAGE_NONE, 1, ARCH_MLP8},
+    {"ink-only", VARIANT_T2, AUG_NONE, STAGE_INK, 1, ARCH_SMALL},
+    {"histogram-only", VARIANT_T2, AUG_NONE, STAGE_HISTOGRAM, 1, ARCH_SMALL},
+    {"cnn", VARIANT_CLEAN, AUG_NONE, STAGE_NONE, 1, ARCH_CNN},
+    {"cnn-fix-t1", VARIANT_T1, AUG_T1, STAGE_NONE, 1, ARCH_CNN},
+    {"all-variants", -1, AUG_ALL, STAGE_PER_VARIANT, VARIANT_COUNT, ARCH_MLP8},
 };
 const int MODEL_SPEC_COUNT = sizeof MODEL_SPECS / sizeof MODEL_SPECS[0];
 
@@ -25,8 +34,69 @@ const model_spec *model_spec_named(const char *experiment) {
     return NULL;
 }
 
+static const int HIDDEN[] = {500, 500, 500, 200, 200, 100, 50};
+#define N_HIDDEN ((int)(sizeof HIDDEN / sizeof HIDDEN[0]))
+
+/* Narrow, so that it costs about what the MLP costs per image on one core (LeNet-5 had 6
+ * and 16 maps). */
+static const nn_convnet_shape CNN_SHAPE = {1, SIDE, SIDE, 8, 16, 5, 64, 0.0f, CLASSES};
+
+nn_model *build_model(const model_spec *spec, int batch, nn_rng *init_rng, nn_err *err) {
+    if (spec->arch == ARCH_CNN) return nn_convnet_new(&CNN_SHAPE, batch, init_rng, err);
+    nn_model *m = nn_model_new(input_size(spec), 1, 1, err);
+    if (!m) return NULL;
+    const int *hidden = HIDDEN, small[2] = {SMALL_HIDDEN, SMALL_HIDDEN};
+    int layers = N_HIDDEN;
+    if (spec->arch == ARCH_SMALL) hidden = small, layers = 2;
+    for (int k = 0; k < layers; k++) {
+        nn_add_dense(m, hidden[k]);
+        nn_add_activation(m, NN_RELU);
+    }
+    nn_add_dense(m, CLASSES);
+    if (nn_model_build(m, batch, err)) {
+        nn_model_free(m);
+        return NULL;
+    }
+    nn_model_init(m, NN_INIT_HE_NORMAL, init_rng);
+    return m;
+}
+
+const char *arch_name(model_arch arch) {
+    return arch == ARCH_CNN ? "convnet" : arch == ARCH_SMALL ? "mlp-small" : "mlp-8";
+}
+
+void arch_json(model_arch arch, char *buf, size_t cap) {
+    if (arch == ARCH_CNN) {
+        const nn_convnet_shape *c = &CNN_SHAPE;
+        snprintf(buf, cap,
+                 "{\"conv\":[%d,%d],\"kernel\":%d,\"pool\":2,\"dense\":%d,\"dropout\":%g}",
+                 c->conv1, c->conv2, c->kernel, c->dense, (double)c->dropout);
+        return;
+    }
+    const int *hidden = arch == ARCH_SMALL ? (const int[]){SMALL_HIDDEN, SMALL_HIDDEN} : HIDDEN;
+    int layers = arch == ARCH_SMALL ? 2 : N_HIDDEN, len = snprintf(buf, cap, "{\"hidden\":[");
+    for (int k = 0; k < layers && len < (int)cap; k++)
+        len += snprintf(buf + len, cap - (size_t)len, "%s%d", k ? "," : "", hidden[k]);
+    if (len < (int)cap) snprintf(buf + len, cap - (size_t)len, "]}");
+}
+
 int input_size(const model_spec *spec) {
+    if (spec->stage == STAGE_INK) return 1;
+    if (spec->stage == STAGE_HISTOGRAM) return HISTOGRAM_BINS;
     return spec->blocks * PIXELS;
+}
+
+void ink_feature(const uint8_t *img, float *x) {
+    x[0] = (float)(variant_mass(img, PIXELS) / 255.0 / 100.0);
+}
+
+void histogram_features(const uint8_t *img, float *x) {
+    int count[HISTOGRAM_BINS] = {0};
+    for (int k = 0; k < PIXELS; k++)
+        count[img[k]]++;
+    const double scale = 1.0 / log1p(PIXELS);
+    for (int v = 0; v < HISTOGRAM_BINS; v++)
+        x[v] = (float)(log1p(count[v]) * scale);
 }
 
 int scratch_init(scratch *s, const model_spec *spec, int batch, int n, nn_err *err) {
@@ -98,6 +168,10 @@ static void augment(const chapter *ch, const model_spec *spec, const uint8_t *sr
 void stage_and_place(const chapter *ch, const model_spec *spec, const uint8_t *src, int variant,
                      uint8_t *tmp, float *x) {
     input_stage stage = spec->stage;
+    if (stage == STAGE_INK || stage == STAGE_HISTOGRAM) {
+        (stage == STAGE_INK ? ink_feature : histogram_features)(src, x);
+        return;
+    }
     if (stage == STAGE_PER_VARIANT)
         stage = variant == VARIANT_T2   ? STAGE_SORT
                 : variant == VARIANT_T4 ? STAGE_RECENTRE
@@ -115,7 +189,7 @@ void stage_and_place(const chapter *ch, const model_spec *spec, const uint8_t *s
 }
 
 int evaluate_set(const chapter *ch, nn_model *m, const model_spec *spec, const nn_images *set,
-                 int variant, scratch *s, nn_eval *out, uint8_t *correct, nn_err *err) {
+                 int variant, scratch *s, nn_eval *out, uint8_t *predicted, nn_err *err) {
     int batch = nn_max_batch(m), in = input_size(spec);
     double loss_sum = 0;
     long right = 0;
@@ -130,9 +204,9 @@ int evaluate_set(const chapter *ch, nn_model *m, const model_spec *spec, const n
         if (!logits) return nn_fail(err, "evaluate: the model refused a batch of %d", n);
         loss_sum += (double)softmax_xent(logits, s->y, n, CLASSES, NULL) * n;
         for (int k = 0; k < n; k++) {
-            int ok = nn_argmax(logits + (size_t)k * CLASSES, CLASSES) == s->y[k];
-            right += ok;
-            if (correct) correct[first + k] = (uint8_t)ok;
+            int c = nn_argmax(logits + (size_t)k * CLASSES, CLASSES);
+            right += c == s->y[k];
+            if (predicted) predicted[first + k] = (uint8_t)c;
         }
     }
     out->count = set->n;

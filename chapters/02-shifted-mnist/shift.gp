@@ -1,6 +1,7 @@
 # Accuracy on the translated test set t4 as a function of the size of the shift,
-# max(|dy|, |dx|) in pixels: the clean model (mean over seeds, min-max as error bars), the
-# same model on recentred images, and the model trained with random translations.
+# max(|dy|, |dx|) in pixels: the clean MLP (mean over seeds, min-max as error bars), the
+# same model on recentred images, the MLP trained with random translations, the model for
+# all variants, and the convolutional network trained on clean images.
 # Set by the Makefile: terminal, output, and `db` (the results database).
 
 acc(exp, prefix) = sprintf("< sqlite3 -readonly -separator ' ' '%s' \"\
@@ -14,9 +15,12 @@ set xlabel 'shift max(|dy|, |dx|) (pixels)'
 set ylabel 'accuracy on t4 (%)'
 set xtics 1
 set xrange [-0.3:4.3]
+# Each series a little to the side, so that error bars at the same shift do not overlap.
 set yrange [0:100]
-set key bottom left
-plot acc('clean', 'acc/t4') using 1:2:3:4 with yerrorlines lw 2 pt 7 ps 0.6 title 'clean model', \
-     acc('clean', 'acc/t4/recentred') using 1:2:3:4 with yerrorlines lw 2 pt 5 ps 0.6 title 'clean model, images recentred', \
-     acc('fix-t4', 'acc/t4') using 1:2 with linespoints lw 2 pt 9 ps 0.6 title 'trained with random shifts (fix-t4)', \
-     acc('all-variants', 'acc/t4') using 1:2 with linespoints lw 2 dt 2 pt 6 ps 0.6 title 'all-variants model'
+set key outside below center horizontal samplen 2 width 1
+set bmargin 6
+plot acc('clean', 'acc/t4') using ($1-0.08):2:3:4 with yerrorlines lw 2 lc rgb '#1f77b4' pt 7 ps 0.6 title 'clean MLP', \
+     acc('clean', 'acc/t4/recentred') using ($1-0.04):2:3:4 with yerrorlines lw 2 lc rgb '#2ca02c' pt 5 ps 0.6 title 'clean MLP, recentred', \
+     acc('fix-t4', 'acc/t4') using 1:2:3:4 with yerrorlines lw 2 lc rgb '#d62728' pt 9 ps 0.6 title 'MLP trained with shifts', \
+     acc('all-variants', 'acc/t4') using ($1+0.04):2:3:4 with yerrorlines lw 2 lc rgb '#9467bd' dt 2 pt 6 ps 0.6 title 'all-variants model', \
+     acc('cnn', 'acc/t4') using ($1+0.08):2:3:4 with yerrorlines lw 2 lc rgb '#ff7f0e' pt 13 ps 0.7 title 'CNN (clean training)'

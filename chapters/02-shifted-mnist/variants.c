@@ -8,8 +8,12 @@
 #include "base/sha256.h"
 #include "db/results_samples.h"
 #include "lab/config_json.h"
+#include "ink_vote.h"
+#include "recover.h"
 
 #define SAMPLE_DIGITS 6
+/* Bins of the majority vote on total ink (ink_vote.h): 1,200 training images each. */
+#define INK_VOTE_BINS 50
 
 static int write_set(nn_results *db, int64_t run, const char *dir, const char *name,
                      const nn_images *set, nn_err *err) {
@@ -26,6 +30,53 @@ static int write_set(nn_results *db, int64_t run, const char *dir, const char *n
             return -1;
     }
     return 0;
+}
+
+static int ascending(const void *a, const void *b) {
+    int x = *(const int *)a, y = *(const int *)b;
+    return (x > y) - (x < y);
+}
+
+/* t1's permutation recovered from the first n (clean, t1) test pairs, for growing n: the
+ * share of positions whose column is shared (ambiguous) and the share recovered exactly;
+ * and, while some pairs are left over, the share of those other images that the recovered
+ * permutation maps back exactly (what it is worth on images it did not see). The one from
+ * the first recovery_n(test_n) pairs goes into ch->perm_recovered. */
+static int log_permutation_recovery(chapter *ch, int64_t run, nn_err *err) {
+    static const int NS[] = {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000};
+    const nn_images *clean = &ch->test[VARIANT_CLEAN], *t1 = &ch->test[VARIANT_T1];
+    const int fix_n = recovery_n(clean->n);
+    /* The listed sizes below the set's, the recovery size and the whole set, ascending. */
+    int sizes[sizeof NS / sizeof NS[0] + 2], count = 0;
+    for (size_t j = 0; j < sizeof NS / sizeof NS[0]; j++)
+        if (NS[j] < clean->n && NS[j] != fix_n) sizes[count++] = NS[j];
+    sizes[count++] = fix_n;
+    if (fix_n < clean->n) sizes[count++] = clean->n;
+    qsort(sizes, (size_t)count, sizeof *sizes, ascending);
+    for (int j = 0; j < count; j++) {
+        const int n = sizes[j];
+        int perm[PIXELS];
+        int shared = recover_permutation(clean->pixels, t1->pixels, n, PIXELS, perm, err);
+        if (shared < 0) return -1;
+        int exact = 0;
+        for (int k = 0; k < PIXELS; k++)
+            exact += perm[k] == ch->perm[k];
+        char name[64];
+        snprintf(name, sizeof name, "t1_recovery/shared/n=%d", n);
+        if (results_log_metric(ch->db, run, name, (double)shared / PIXELS, err)) return -1;
+        snprintf(name, sizeof name, "t1_recovery/exact/n=%d", n);
+        if (results_log_metric(ch->db, run, name, (double)exact / PIXELS, err)) return -1;
+        if (n < clean->n) { /* the images it did not see */
+            size_t off = (size_t)n * PIXELS;
+            int others = clean->n - n;
+            int restored =
+                count_restored(clean->pixels + off, t1->pixels + off, others, PIXELS, perm);
+            snprintf(name, sizeof name, "t1_recovery/restored/n=%d", n);
+            if (results_log_metric(ch->db, run, name, (double)restored / others, err)) return -1;
+        }
+        if (n == fix_n) memcpy(ch->perm_recovered, perm, sizeof perm);
+    }
+    return results_log_metric(ch->db, run, "t1_recovery/fix_n", fix_n, err);
 }
 
 /* Builds t1..t4 from the clean test set, writes all five as .npy, logs samples and facts. */
@@ -98,6 +149,12 @@ int make_variants(chapter *ch, nn_err *err) {
         snprintf(name, sizeof name, "t4_count/shift=%d", r);
         if (results_log_metric(ch->db, run, name, (double)by_radius[r], err)) goto rollback;
     }
+    if (log_permutation_recovery(ch, run, err)) goto rollback;
+    /* What the total ink alone tells, without a network (the same on clean and t2 images). */
+    double vote = ink_vote_accuracy(&ch->train, clean, INK_VOTE_BINS, err);
+    if (vote < 0 || results_log_metric(ch->db, run, "ink_vote/accuracy", vote, err) ||
+        results_log_metric(ch->db, run, "ink_vote/bins", INK_VOTE_BINS, err))
+        goto rollback;
     for (int v = 0; v < VARIANT_COUNT; v++) {
         double ink = 0;
         for (int i = 0; i < clean->n; i++)

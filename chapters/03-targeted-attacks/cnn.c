@@ -4,29 +4,15 @@
 #include <stdlib.h>
 
 #include "data/batches.h"
+#include "nn/convnet.h"
 #include "nn/metrics.h"
 
 const float EPS[N_EPS] = {0.05f, 0.1f, 0.15f, 0.2f, 0.25f, 0.3f};
 
 nn_model *ch_build_cnn(nn_rng *init_rng, const nn_rng *dropout_rng, nn_err *err) {
-    nn_model *m = nn_model_new(1, 28, 28, err);
-    if (!m) return NULL;
-    nn_add_conv2d(m, 32, 5, 1, 2); /* "SAME" padding: 28x28 stays 28x28 */
-    nn_add_activation(m, NN_RELU);
-    nn_add_maxpool(m, 2, 2);
-    nn_add_conv2d(m, 64, 5, 1, 2);
-    nn_add_activation(m, NN_RELU);
-    nn_add_maxpool(m, 2, 2); /* 64 x 7 x 7 */
-    nn_add_dense(m, 1024);
-    nn_add_activation(m, NN_RELU);
-    nn_add_dropout(m, 0.5f);
-    nn_add_dense(m, CLASSES);
-    if (nn_model_build(m, ATTACK_BATCH, err)) {
-        nn_model_free(m);
-        return NULL;
-    }
-    nn_model_init(m, NN_INIT_HE_NORMAL, init_rng);
-    nn_model_set_rng(m, dropout_rng);
+    static const nn_convnet_shape TUTORIAL = {1, 28, 28, 32, 64, 5, 1024, 0.5f, CLASSES};
+    nn_model *m = nn_convnet_new(&TUTORIAL, ATTACK_BATCH, init_rng, err);
+    if (m) nn_model_set_rng(m, dropout_rng);
     return m;
 }
 

@@ -27,9 +27,9 @@ extern const float EPS[N_EPS];
 #define EPS_CHAPTER 0.2f
 
 /* The network of TensorFlow's "Deep MNIST for Experts" tutorial (conv 5x5x32, ReLU,
- * max-pool 2; conv 5x5x64, ReLU, max-pool 2; dense 1024, ReLU, dropout 0.5; dense 10),
- * built for ATTACK_BATCH samples, He-normal weights from init_rng, dropout masks from
- * dropout_rng. */
+ * max-pool 2; conv 5x5x64, ReLU, max-pool 2; dense 1024, ReLU, dropout 0.5; dense 10):
+ * nn/convnet.h at the tutorial's size, built for ATTACK_BATCH samples, He-normal weights
+ * from init_rng, dropout masks from dropout_rng. */
 nn_model *ch_build_cnn(nn_rng *init_rng, const nn_rng *dropout_rng, nn_err *err);
 
 /* Freezes (1) or unfreezes (0) every layer: attacks need no parameter gradients, and a
