@@ -119,7 +119,7 @@ int make_variants(chapter *ch, nn_err *err) {
 
     if (results_transaction_begin(ch->db, err)) goto done;
     for (int v = 0; v < VARIANT_COUNT; v++)
-        if (write_set(ch->db, run, dir, variant_name(v), &ch->test[v], err)) goto rollback;
+        if (write_set(ch->db, run, dir, variant_name(v), &ch->test[v], err)) goto done;
     /* The same first digits under every variant, and the two canonical forms. */
     const nn_images *shown[] = {&ch->test[0], &ch->test[1], &ch->test[2], &ch->test[3],
                                 &ch->test[4], &sorted,      &recentred};
@@ -129,7 +129,7 @@ int make_variants(chapter *ch, nn_err *err) {
         for (int i = 0; i < shown_n; i++)
             if (results_log_sample_image(ch->db, run, names[k], i, shown[k]->labels[i], SIDE, SIDE,
                                          shown[k]->pixels + (size_t)i * PIXELS, err))
-                goto rollback;
+                goto done;
     /* Facts about the variants: ink per set, t4 images that lost ink, shift sizes. */
     long clipped = 0, by_radius[MAX_SHIFT + 1] = {0};
     for (int i = 0; i < clean->n; i++) {
@@ -143,34 +143,29 @@ int make_variants(chapter *ch, nn_err *err) {
         results_log_metric(ch->db, run, "centre_y", ch->centre_y, err) ||
         results_log_metric(ch->db, run, "centre_x", ch->centre_x, err) ||
         results_log_metric(ch->db, run, "test_n", clean->n, err))
-        goto rollback;
+        goto done;
     for (int r = 0; r <= MAX_SHIFT; r++) {
         char name[48];
         snprintf(name, sizeof name, "t4_count/shift=%d", r);
-        if (results_log_metric(ch->db, run, name, (double)by_radius[r], err)) goto rollback;
+        if (results_log_metric(ch->db, run, name, (double)by_radius[r], err)) goto done;
     }
-    if (log_permutation_recovery(ch, run, err)) goto rollback;
+    if (log_permutation_recovery(ch, run, err)) goto done;
     /* What the total ink alone tells, without a network (the same on clean and t2 images). */
     double vote = ink_vote_accuracy(&ch->train, clean, INK_VOTE_BINS, err);
     if (vote < 0 || results_log_metric(ch->db, run, "ink_vote/accuracy", vote, err) ||
         results_log_metric(ch->db, run, "ink_vote/bins", INK_VOTE_BINS, err))
-        goto rollback;
+        goto done;
     for (int v = 0; v < VARIANT_COUNT; v++) {
         double ink = 0;
         for (int i = 0; i < clean->n; i++)
             ink += variant_mass(ch->test[v].pixels + (size_t)i * PIXELS, PIXELS) / 255.0;
         char name[48];
         snprintf(name, sizeof name, "mean_ink/%s", variant_name(v));
-        if (results_log_metric(ch->db, run, name, ink / clean->n, err)) goto rollback;
+        if (results_log_metric(ch->db, run, name, ink / clean->n, err)) goto done;
     }
     if (results_transaction_commit(ch->db, err)) goto done;
     rc = 0;
-    goto done;
-rollback : {
-    nn_err ignored;
-    results_transaction_commit(ch->db, &ignored);
-}
-done:
+done: /* on failure experiment_end_run rolls the open transaction back, then marks the run */
     images_free(&sorted);
     images_free(&recentred);
     return experiment_end_run(ch->db, run, rc, err);
