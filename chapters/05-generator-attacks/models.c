@@ -6,6 +6,7 @@
 #include "base/sha256.h"
 #include "chapter.h"
 #include "lab/experiment.h"
+#include "nn/convnet.h"
 #include "nn/model_io.h"
 
 /* ---- models ------------------------------------------------------------------------------- */
@@ -31,18 +32,10 @@ nn_model *ch_build_mnist_fc(int max_batch, nn_rng *init_rng, nn_err *err) {
 }
 
 nn_model *ch_build_mnist_conv(int max_batch, nn_rng *init_rng, nn_err *err) {
-    nn_model *m = nn_model_new(1, 28, 28, err);
-    if (!m) return NULL;
-    nn_add_conv2d(m, 16, 5, 1, 2);
-    nn_add_activation(m, NN_RELU);
-    nn_add_maxpool(m, 2, 2);
-    nn_add_conv2d(m, 32, 5, 1, 2);
-    nn_add_activation(m, NN_RELU);
-    nn_add_maxpool(m, 2, 2); /* 32 x 7 x 7 */
-    nn_add_dense(m, 128);
-    nn_add_activation(m, NN_RELU);
-    nn_add_dense(m, 10);
-    return finish(m, max_batch, init_rng, err);
+    /* conv 5x5x16, pool, conv 5x5x32, pool (32 x 7 x 7), dense 128, dense 10 */
+    const nn_convnet_shape shape = {.c = 1, .h = 28, .w = 28, .conv1 = 16, .conv2 = 32,
+                                    .kernel = 5, .dense = 128, .classes = 10};
+    return nn_convnet_new(&shape, max_batch, init_rng, err);
 }
 
 nn_model *ch_build_cifar_standin(int max_batch, nn_rng *init_rng, nn_err *err) {
