@@ -12,17 +12,39 @@
 
 const float STUDY_EPS[N_STUDY_EPS] = {0.1f, 0.2f, 0.3f};
 
-int ch_accuracy_under_attack(nn_model *m, const nn_images *test, int n_images, ch_attack_spec a,
-                             uint64_t seed, double *accuracy, nn_err *err) {
+/* A batch of originals and one of adversarials, with the model frozen while they are
+ * attacked; end_attacks frees them and leaves the model ready to train. */
+typedef struct attack_buffers {
+    float *x, *adv;
+} attack_buffers;
+
+static int begin_attacks(nn_model *m, const nn_images *test, attack_buffers *b, nn_err *err) {
     size_t d = images_stride(test);
-    float *x = malloc(sizeof(float) * ATTACK_BATCH * d),
-          *adv = malloc(sizeof(float) * ATTACK_BATCH * d);
-    int rc = -1;
-    if (!x || !adv) {
-        nn_fail(err, "robustness: out of memory");
-        goto done;
+    b->x = malloc(sizeof(float) * ATTACK_BATCH * d);
+    b->adv = malloc(sizeof(float) * ATTACK_BATCH * d);
+    if (!b->x || !b->adv) {
+        free(b->x);
+        free(b->adv);
+        b->x = b->adv = NULL;
+        return nn_fail(err, "robustness: out of memory");
     }
     ch_freeze_all(m, 1);
+    return 0;
+}
+
+static void end_attacks(nn_model *m, attack_buffers *b) {
+    ch_freeze_all(m, 0);
+    nn_set_input_grad(m, 0);
+    free(b->x);
+    free(b->adv);
+}
+
+int ch_accuracy_under_attack(nn_model *m, const nn_images *test, int n_images, ch_attack_spec a,
+                             uint64_t seed, double *accuracy, nn_err *err) {
+    attack_buffers b;
+    if (begin_attacks(m, test, &b, err)) return -1;
+    float *x = b.x, *adv = b.adv;
+    int rc = -1;
     nn_rng rng;
     rng_seed(&rng, seed + 7);
     /* FGSM is PGD's first step from x with step eps: the projection changes nothing. */
@@ -47,24 +69,16 @@ int ch_accuracy_under_attack(nn_model *m, const nn_images *test, int n_images, c
     *accuracy = n_all ? (double)correct / n_all : 0;
     rc = 0;
 done:
-    ch_freeze_all(m, 0);
-    nn_set_input_grad(m, 0);
-    free(x);
-    free(adv);
+    end_attacks(m, &b);
     return rc;
 }
 
 int ch_targeted_success(nn_model *m, const nn_images *test, const int *twos, int n_twos, float eps,
                         int steps, double *rate, nn_err *err) {
-    size_t d = images_stride(test);
-    float *x = malloc(sizeof(float) * ATTACK_BATCH * d),
-          *adv = malloc(sizeof(float) * ATTACK_BATCH * d);
+    attack_buffers b;
+    if (begin_attacks(m, test, &b, err)) return -1;
+    float *x = b.x, *adv = b.adv;
     int rc = -1;
-    if (!x || !adv) {
-        nn_fail(err, "robustness: out of memory");
-        goto done;
-    }
-    ch_freeze_all(m, 1);
     uint8_t six[ATTACK_BATCH];
     nn_attack_outcome o[ATTACK_BATCH];
     memset(six, TARGET_CLASS, sizeof six);
@@ -82,10 +96,7 @@ int ch_targeted_success(nn_model *m, const nn_images *test, const int *twos, int
     *rate = n_twos ? (double)success / n_twos : 0;
     rc = 0;
 done:
-    ch_freeze_all(m, 0);
-    nn_set_input_grad(m, 0);
-    free(x);
-    free(adv);
+    end_attacks(m, &b);
     return rc;
 }
 
