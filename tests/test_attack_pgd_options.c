@@ -88,7 +88,8 @@ static nn_model *steep_model(void) {
     size_t len;
     float *w = nn_layer_weights(m, 0, &len);
     memset(w, 0, sizeof(float) * len);
-    for (int j = 0; j < 3; j++) w[j * 3 + j] = 10;
+    for (int j = 0; j < 3; j++)
+        w[j * 3 + j] = 10;
     return m;
 }
 
