@@ -41,21 +41,20 @@ strip_x(u) = col_x(1) - cell / 2.0 + (u + 1) / 2 * cell
 strip_y(v) = -22 + 12 * v
 
 methods = 'fgsm pgd cw'
-titles = sprintf("FGSM, ε = %s|PGD, ε = %s|Carlini-Wagner", epsg, epsg)
 set multiplot layout 1, 3 margins 0.01, 0.99, 0.02, 0.98 spacing 0.01, 0
 do for [i = 1:3] {
   m = word(methods, i)
-  t = i == 1 ? sprintf('FGSM, ε = %s', epsg) : i == 2 ? sprintf('PGD, ε = %s', epsg) : 'Carlini-Wagner'
+  t = i == 1 ? sprintf('FGSM, eps = %s', epsg) : i == 2 ? sprintf('PGD, eps = %s', epsg) : 'Carlini-Wagner'
   path = sql1("SELECT path FROM artifacts WHERE run_id = ".run." AND kind = 'image' AND path LIKE '%-grid-".m.".png'")
   if (strlen(path) == 0) { print 'grids.gp: no grid image for '.m; exit status 1 }
   r = metric('grid_range_'.m)
   unset label
   set label 1 t at GW / 2.0, GH + 40 center font ',9'
   set label 2 'original' at col_x(0), GH + 14 center font ',7'
-  set label 3 "δ = x' − x" at col_x(1), GH + 14 center font ',7'
+  set label 3 'delta' at col_x(1), GH + 14 center font ',7'
   set label 4 'adversarial' at col_x(2), GH + 14 center font ',7'
   set label 5 'class, p(6)' at GW + 6, GH + 14 left font ',7'
-  set label 6 sprintf('−%.2f', r) at col_x(1) - cell / 2.0, -36 center font ',6'
+  set label 6 sprintf('-%.2f', r) at col_x(1) - cell / 2.0, -36 center font ',6'
   set label 7 sprintf('+%.2f', r) at col_x(1) + cell / 2.0, -36 center font ',6'
   set label 8 '0' at col_x(1), -36 center font ',6'
   plot path binary filetype=png with rgbimage, \
