@@ -20,7 +20,7 @@ check "$ch: every grid row is a success of FGSM, PGD and Carlini-Wagner" \
     test "$(q "SELECT count(*) FROM metrics g JOIN attacks a ON a.run_id = g.run_id AND a.sample = g.value
                WHERE g.run_id = $attacks AND g.name LIKE 'grid_sample_%' AND a.success = 1
                  AND (a.method = 'cw' OR (a.method IN ('fgsm', 'pgd') AND a.eps = $eps_grid))")" = \
-         "$(q "SELECT 3 * value FROM metrics WHERE run_id = $attacks AND name = 'grid_rows'")"
+         "$(q "SELECT printf('%d', 3 * value) FROM metrics WHERE run_id = $attacks AND name = 'grid_rows'")"
 check "$ch: PGD's best iterate succeeds exactly where the stopped attack does" \
     test "$(q "SELECT count(*) FROM attacks p JOIN attacks b ON b.run_id = p.run_id AND b.sample = p.sample
                AND b.method = 'pgd-best' AND b.eps = p.eps
