@@ -113,6 +113,32 @@ Test(adversarial_grid, max_abs_delta) {
     cr_assert_eq(adv_max_abs_delta(a, b, 0), 0.0f);
 }
 
+Test(adversarial_grid, delta_quantile_by_nearest_rank_ignores_a_lone_extreme_pixel) {
+    /* |delta| = 0.01, 0.02, ..., 1.00 in a shuffled order, plus signs. */
+    float orig[100], adv[100];
+    for (int i = 0; i < 100; i++) {
+        int v = (i * 37) % 100 + 1; /* 37 is coprime with 100: a permutation of 1..100 */
+        orig[i] = 0.5f;
+        adv[i] = 0.5f + (i % 2 ? 1 : -1) * 0.005f * v;
+    }
+    float q;
+    nn_err err;
+    cr_assert_eq(adv_abs_delta_quantile(orig, adv, 100, 0.99, &q, &err), 0, "%s", err.msg);
+    cr_assert_float_eq(q, 0.495f, 1e-6, "the 99th of 100 values");
+    cr_assert_eq(adv_abs_delta_quantile(orig, adv, 100, 1.0, &q, &err), 0);
+    cr_assert_float_eq(q, 0.5f, 1e-6, "q = 1 is the maximum");
+    cr_assert_eq(adv_abs_delta_quantile(orig, adv, 100, 0.5, &q, &err), 0);
+    cr_assert_float_eq(q, 0.25f, 1e-6, "the 50th of 100 values");
+    /* The smallest value (pixel 0: 0.005) becomes an extreme 1.0: the maximum doubles, the
+     * 99th percentile moves by one rank only (to 0.5, the old maximum). */
+    adv[0] = 1.0f, orig[0] = 0;
+    cr_assert_eq(adv_abs_delta_quantile(orig, adv, 100, 0.99, &q, &err), 0);
+    cr_assert_float_eq(q, 0.5f, 1e-6);
+    cr_assert_float_eq(adv_max_abs_delta(orig, adv, 100), 1.0f, 1e-6);
+    cr_assert_eq(adv_abs_delta_quantile(orig, adv, 0, 0.99, &q, &err), -1);
+    cr_assert_eq(adv_abs_delta_quantile(orig, adv, 100, 0, &q, &err), -1);
+}
+
 Test(adversarial_grid, delta_statistics_split_the_mass_by_stroke_and_sign) {
     /* Two samples of 4 pixels; stroke = original >= 0.5. */
     float orig[8] = {1, 0.6f, 0, 0, /* */ 0, 0, 0, 0.9f};

@@ -226,3 +226,70 @@ Test(adversarial_source, the_radius_ramps_up_linearly_then_stays) {
     batches_free(&b);
     images_free(&set);
 }
+
+/* Goodfellow et al.'s objective, 0.5 CE(x) + 0.5 CE(x'): with with_clean every batch of n
+ * clean samples is handed out as those n followed by their n adversarial examples, with the
+ * labels twice. An FGSM step (one step of alpha = eps, no random start) moves every pixel
+ * whose gradient is not zero by exactly eps, unless [0, 1] clips it. */
+Test(adversarial_source, with_clean_hands_out_the_clean_batch_then_its_adversarials) {
+    nn_images set = toy_set(40, 3);
+    nn_batches b, copy;
+    cr_assert_eq(batches_init(&b, &set, 8, NULL), 0); /* half the model's batch of 16 */
+    cr_assert_eq(batches_init(&copy, &set, 8, NULL), 0);
+    nn_model *m = toy_model(4);
+    nn_set_input_grad(m, 0);
+    nn_image_source images = {.batches = &b};
+    nn_adversarial_source s = {.inner = train_source_images(&images),
+                               .model = m,
+                               .pgd = {.eps = 0.1f, .alpha = 0.1f, .steps = 1},
+                               .with_clean = 1};
+    nn_err err = {{0}};
+    cr_assert_eq(adversarial_source_init(&s, &err), 0, "%s", err.msg);
+    nn_batch_source src = train_source_adversarial(&s);
+    cr_assert_eq(src.samples_per_epoch, 80, "40 clean and 40 adversarial rows an epoch");
+    cr_assert_eq(src.steps_per_epoch, 5, "40 samples in batches of 8");
+    batches_rewind(&b);
+    batches_rewind(&copy);
+    const float *x;
+    const uint8_t *y;
+    int n, batches = 0, exactly_eps = 0;
+    while ((n = src.next(src.ctx, &x, &y, &err)) > 0) {
+        int clean = batches_next(&copy);
+        cr_assert_eq(n, 2 * clean);
+        cr_assert_eq(memcmp(x, copy.x, sizeof(float) * clean * 16), 0, "the clean half first");
+        for (int k = 0; k < clean; k++) {
+            cr_assert_eq(y[k], copy.y[k]);
+            cr_assert_eq(y[clean + k], copy.y[k], "the adversarial half keeps the labels");
+        }
+        for (int i = 0; i < clean * 16; i++) {
+            float moved = fabsf(x[clean * 16 + i] - copy.x[i]);
+            cr_assert(moved <= 0.1f + 1e-6f, "moved %g > eps", moved);
+            float clipped = copy.x[i] < 0.1f || copy.x[i] > 0.9f;
+            exactly_eps += !clipped && fabsf(moved - 0.1f) < 1e-6f;
+        }
+        batches++;
+    }
+    cr_assert_eq(n, 0, "%s", err.msg);
+    cr_assert_eq(batches, 5);
+    cr_assert_gt(exactly_eps, 40 * 8, "FGSM moves the unclipped pixels by eps");
+    adversarial_source_free(&s);
+    /* A clean batch larger than half the model's batch leaves no room for its adversarials. */
+    nn_batches big;
+    cr_assert_eq(batches_init(&big, &set, 16, NULL), 0);
+    images.batches = &big;
+    s = (nn_adversarial_source){.inner = train_source_images(&images),
+                                .model = m,
+                                .pgd = {.eps = 0.1f, .alpha = 0.1f, .steps = 1},
+                                .with_clean = 1};
+    cr_assert_eq(adversarial_source_init(&s, &err), 0, "%s", err.msg);
+    src = train_source_adversarial(&s);
+    batches_rewind(&big);
+    cr_assert_eq(src.next(src.ctx, &x, &y, &err), -1);
+    cr_assert(strstr(err.msg, "half"), "%s", err.msg);
+    adversarial_source_free(&s);
+    batches_free(&big);
+    nn_model_free(m);
+    batches_free(&b);
+    batches_free(&copy);
+    images_free(&set);
+}

@@ -1,13 +1,15 @@
 /* 03-targeted-attacks/attacks.c - the attacks of the chapter, their logs and pictures.
  *
  * Every correctly classified test '2' (in file order) is attacked in batches with, for each
- * L-infinity radius of EPS: targeted FGSM and targeted PGD/BIM towards '6', and untargeted
- * FGSM and PGD for comparison; at EPS_CHAPTER also PGD that keeps stepping after success
- * ('pgd-full', for transfer). Every one of them (or the first cw_n, where a profile says so)
- * also gets the Carlini-Wagner L2 attack, so its L2 is compared with PGD's on the same images.
- * Each adversarial is measured on the attacked model (run 'attacks') and, for the targeted
- * methods, on the independently trained second model (run 'transfer'). The first ten give
- * the 10 x 3 grids. */
+ * L-infinity radius of EPS: targeted FGSM (and the same step unclipped, with the share that
+ * clipping to [0, 1] removes), targeted PGD/BIM stopped at success, and untargeted FGSM and
+ * PGD for comparison. At EPS_CHAPTER also PGD that spends every step (its last and its best
+ * iterate), PGD that stops only when p(6) >= 0.9, and untargeted PGD's best iterate. Every
+ * one of them (or the first cw_n, where a profile says so) also gets the Carlini-Wagner L2
+ * attack, and the first cw_kappa_n the same attack with a confidence margin. Each
+ * adversarial is measured on the attacked model (run 'attacks') and on the independently
+ * trained second model (run 'transfer'). The grids show the first ten 2s that all of FGSM,
+ * PGD and CW turned into a 6 (grid.h). */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -20,6 +22,8 @@
 #include "attack/attack_untargeted.h"
 #include "attacks.h"
 #include "base/clock.h"
+#include "clipping.h"
+#include "grid.h"
 #include "lab/config_json.h"
 #include "lab/experiment.h"
 #include "nn/metrics.h"
@@ -28,7 +32,7 @@
 
 #define INK 0.5f /* a pixel of the original at least this bright is on the stroke */
 #define PIXELS 784
-#define GRID_ROWS 10 /* examples in the 10 x 3 grids */
+#define DELTA_QUANTILE 0.99 /* |delta| at this quantile is full colour in a grid */
 
 static const adv_grid_style GRID_STYLE = {.scale = 3, .pad = 4};
 
@@ -89,24 +93,30 @@ static int log_targeted(row_buffer *db, int64_t run, int64_t run_b, nn_model *a,
 }
 
 /* Untargeted rows: success = no longer classified as the label; confidence = the model's
- * probability of the class it now predicts. Adds the predicted classes to histogram. */
-static int log_untargeted(row_buffer *db, int64_t run, nn_model *a, const char *method, float eps,
-                          const float *x, const float *adv, const uint8_t *label, int n,
-                          const int *sample, const int *steps, int fixed_steps, long *histogram,
-                          nn_err *err) {
-    nn_attack_outcome o[ATTACK_BATCH], op[ATTACK_BATCH];
-    uint8_t predicted[ATTACK_BATCH];
-    if (attack_measure(a, x, adv, label, n, o, err)) return -1;
-    for (int k = 0; k < n; k++)
-        predicted[k] = (uint8_t)o[k].predicted;
-    if (attack_measure(a, x, adv, predicted, n, op, err)) return -1;
-    for (int k = 0; k < n; k++) {
-        nn_attack_row row = {sample[k],       label[k],       -1,
-                             method,          round_eps(eps), steps ? steps[k] : fixed_steps,
-                             !o[k].success,   o[k].l2,        o[k].linf,
-                             op[k].confidence};
-        if (buffer_push(db, run, &row, err)) return -1;
-        if (histogram) histogram[o[k].predicted]++;
+ * probability of the class it now predicts. On a (run `run`) and, if b, on b (run `run_b`:
+ * success = b no longer reads the label). Adds a's predicted classes to histogram. */
+static int log_untargeted(row_buffer *db, int64_t run, int64_t run_b, nn_model *a, nn_model *b,
+                          const char *method, float eps, const float *x, const float *adv,
+                          const uint8_t *label, int n, const int *sample, const int *steps,
+                          int fixed_steps, long *histogram, nn_err *err) {
+    nn_model *models[2] = {a, b};
+    int64_t runs[2] = {run, run_b};
+    for (int which = 0; which < 2 && models[which]; which++) {
+        nn_model *m = models[which];
+        nn_attack_outcome o[ATTACK_BATCH], op[ATTACK_BATCH];
+        uint8_t predicted[ATTACK_BATCH];
+        if (attack_measure(m, x, adv, label, n, o, err)) return -1;
+        for (int k = 0; k < n; k++)
+            predicted[k] = (uint8_t)o[k].predicted;
+        if (attack_measure(m, x, adv, predicted, n, op, err)) return -1;
+        for (int k = 0; k < n; k++) {
+            nn_attack_row row = {sample[k],       label[k],       -1,
+                                 method,          round_eps(eps), steps ? steps[k] : fixed_steps,
+                                 !o[k].success,   o[k].l2,        o[k].linf,
+                                 op[k].confidence};
+            if (buffer_push(db, runs[which], &row, err)) return -1;
+            if (histogram && which == 0) histogram[o[k].predicted]++;
+        }
     }
     return 0;
 }
@@ -125,33 +135,52 @@ static int write_figure(nn_results *db, int64_t run, const char *dir, const char
     return results_log_artifact(db, run, "image", path, hex, err);
 }
 
+/* The 10 x 3 grid of one method as a PNG, its |delta| colour range the DELTA_QUANTILE
+ * quantile over the grid's pixels (so one extreme pixel cannot wash out the scale; the few
+ * beyond it are drawn at full colour), logged as grid_range_NAME. */
 static int write_grid(nn_results *db, int64_t run, const char *dir, const char *name,
-                      const float *orig, const float *adv, int rows, float range, nn_err *err) {
+                      const float *orig, const float *adv, int rows, nn_err *err) {
+    float range;
+    if (adv_abs_delta_quantile(orig, adv, (long)rows * PIXELS, DELTA_QUANTILE, &range, err))
+        return -1;
+    if (!(range > 0)) range = 1e-3f; /* no change at all: any scale draws it white */
     nn_canvas c;
     if (adv_grid_build(&c, orig, adv, rows, 28, 28, range, GRID_STYLE, err)) return -1;
     int rc = write_figure(db, run, dir, name, &c, err);
+    char key[64];
+    snprintf(key, sizeof key, "grid_range_%s", name + strlen("grid-"));
+    if (!rc) rc = results_log_metric(db, run, key, range, err);
+    if (!rc && !strcmp(name, "grid-fgsm"))
+        rc = results_log_metric(db, run, "grid_width", c.width, err) ||
+             results_log_metric(db, run, "grid_height", c.height, err) ||
+             results_log_metric(db, run, "grid_scale", c.scale, err) ||
+             results_log_metric(db, run, "grid_pad", c.pad, err);
     canvas_free(&c);
-    return rc;
+    return rc ? -1 : 0;
 }
 
-/* Average image of the attacked 2s next to the average PGD and CW perturbations. */
+/* Average image of the attacked 2s next to the average PGD and CW perturbations, each on
+ * the DELTA_QUANTILE quantile of its own |delta| over the image. */
 static int write_mean_delta(nn_results *db, int64_t run, const char *dir, const double *orig_sum,
                             long n_orig, const double *pgd_sum, long n_pgd, const double *cw_sum,
                             long n_cw, nn_err *err) {
-    float img[3][PIXELS];
-    float range[2] = {0, 0};
+    float img[3][PIXELS], zero[PIXELS] = {0};
+    float range[2];
     for (int j = 0; j < PIXELS; j++) {
         img[0][j] = (float)(orig_sum[j] / (n_orig ? n_orig : 1));
         img[1][j] = (float)(pgd_sum[j] / (n_pgd ? n_pgd : 1));
         img[2][j] = (float)(cw_sum[j] / (n_cw ? n_cw : 1));
-        for (int k = 0; k < 2; k++)
-            if (fabsf(img[k + 1][j]) > range[k]) range[k] = fabsf(img[k + 1][j]);
+    }
+    for (int k = 0; k < 2; k++) {
+        if (adv_abs_delta_quantile(zero, img[k + 1], PIXELS, DELTA_QUANTILE, &range[k], err))
+            return -1;
+        if (!(range[k] > 0)) range[k] = 1e-3f;
     }
     nn_canvas c;
     if (canvas_init(&c, 1, 3, 28, 28, GRID_STYLE.scale, GRID_STYLE.pad, err)) return -1;
     canvas_put_gray(&c, 0, 0, img[0]);
     for (int k = 0; k < 2; k++)
-        canvas_put_diverging(&c, 0, k + 1, img[k + 1], range[k] > 0 ? range[k] : 1);
+        canvas_put_diverging(&c, 0, k + 1, img[k + 1], range[k]);
     int rc = write_figure(db, run, dir, "mean-delta", &c, err);
     canvas_free(&c);
     if (rc || results_log_metric(db, run, "mean_delta_range_pgd", range[0], err) ||
@@ -173,106 +202,15 @@ static int log_delta_stats(nn_results *db, int64_t run, const char *method, cons
     return results_log_metric(db, run, name, (double)s->samples, err);
 }
 
-int ch_robust_accuracy(nn_model *m, const nn_images *test, int n_images, int steps, uint64_t seed,
-                       double *accuracy, nn_err *err) {
-    float *x = malloc(sizeof(float) * ATTACK_BATCH * PIXELS),
-          *adv = malloc(sizeof(float) * ATTACK_BATCH * PIXELS);
-    int rc = -1;
-    if (!x || !adv) {
-        nn_fail(err, "robustness: out of memory");
-        goto done;
-    }
-    ch_freeze_all(m, 1);
-    nn_rng rng;
-    rng_seed(&rng, seed + 7);
-    nn_pgd_config robust = {.eps = EPS_CHAPTER,
-                            .alpha = 2.5f * EPS_CHAPTER / steps,
-                            .steps = steps,
-                            .random_start = 1,
-                            .early_stop = 1};
-    int n_all = n_images < test->n ? n_images : test->n;
-    long correct = 0;
-    int index[ATTACK_BATCH];
-    uint8_t y[ATTACK_BATCH];
-    nn_attack_outcome o[ATTACK_BATCH];
-    for (int first = 0; first < n_all; first += ATTACK_BATCH) {
-        int n = n_all - first < ATTACK_BATCH ? n_all - first : ATTACK_BATCH;
-        for (int k = 0; k < n; k++)
-            index[k] = first + k;
-        ch_gather(test, index, n, x, y);
-        if (attack_pgd_untargeted(m, x, y, n, &robust, &rng, adv, NULL, err) ||
-            attack_measure(m, x, adv, y, n, o, err))
-            goto done;
-        for (int k = 0; k < n; k++)
-            correct += o[k].success; /* "success": still the label */
-    }
-    *accuracy = n_all ? (double)correct / n_all : 0;
-    rc = 0;
-done:
-    ch_freeze_all(m, 0);
-    nn_set_input_grad(m, 0);
-    free(x);
-    free(adv);
-    return rc;
-}
-
-int ch_log_robustness(nn_results *db, int64_t run, nn_model *m, const ch_attack_config *cfg,
-                      const nn_images *test, const int *twos, int n_twos, uint64_t seed,
-                      nn_err *err) {
-    nn_batches eb;
-    nn_eval clean;
-    if (batches_init(&eb, test, ATTACK_BATCH, err)) return -1;
-    int rc = experiment_evaluate(m, &eb, &clean, NULL, err);
-    batches_free(&eb);
-    double robust;
-    if (rc || ch_robust_accuracy(m, test, cfg->robust_n, cfg->robust_steps, seed, &robust, err))
-        return -1;
-    float *x = malloc(sizeof(float) * ATTACK_BATCH * PIXELS),
-          *adv = malloc(sizeof(float) * ATTACK_BATCH * PIXELS);
-    if (!x || !adv) {
-        rc = nn_fail(err, "robustness: out of memory");
-        goto done;
-    }
-    ch_freeze_all(m, 1);
-    uint8_t six[ATTACK_BATCH];
-    nn_attack_outcome o[ATTACK_BATCH];
-    memset(six, TARGET_CLASS, sizeof six);
-    nn_pgd_config targeted = {.eps = EPS_CHAPTER,
-                              .alpha = 2.5f * EPS_CHAPTER / cfg->pgd_steps,
-                              .steps = cfg->pgd_steps,
-                              .early_stop = 1};
-    int t_n = cfg->targeted_eval_n < n_twos ? cfg->targeted_eval_n : n_twos;
-    long t_success = 0;
-    for (int first = 0; first < t_n; first += ATTACK_BATCH) {
-        int n = t_n - first < ATTACK_BATCH ? t_n - first : ATTACK_BATCH;
-        ch_gather(test, twos + first, n, x, NULL);
-        if ((rc = attack_pgd_targeted(m, x, six, n, &targeted, NULL, adv, NULL, err)) ||
-            (rc = attack_measure(m, x, adv, six, n, o, err)))
-            goto done;
-        for (int k = 0; k < n; k++)
-            t_success += o[k].success;
-    }
-    int robust_n = cfg->robust_n < test->n ? cfg->robust_n : test->n;
-    if ((rc = results_log_metric(db, run, "clean_accuracy", clean.accuracy, err)) ||
-        (rc = results_log_metric(db, run, "robust_accuracy", robust, err)) ||
-        (rc = results_log_metric(db, run, "robust_n", robust_n, err)) ||
-        (rc = results_log_metric(db, run, "robust_steps", cfg->robust_steps, err)) ||
-        (rc = results_log_metric(db, run, "targeted_success", (double)t_success / t_n, err)) ||
-        (rc = results_log_metric(db, run, "targeted_n", t_n, err)))
-        goto done;
-done:
-    ch_freeze_all(m, 0);
-    free(x);
-    free(adv);
-    return rc ? -1 : 0;
-}
-
 /* Buffers and running totals of the attack loop. */
 typedef struct attack_state {
-    float *x, *adv;
-    float *grid_x, *grid_fgsm, *grid_pgd, *grid_cw; /* GRID_ROWS images each */
-    double *orig_sum, *pgd_sum, *cw_sum;            /* PIXELS each */
+    float *x, *adv, *grad;     /* the batch, an attack's output, dL(6)/dx at x */
+    float *fgsm_adv, *pgd_adv; /* FGSM and PGD at EPS_CHAPTER, kept for the grid */
+    int fgsm_ok[ATTACK_BATCH], pgd_ok[ATTACK_BATCH], cw_ok[ATTACK_BATCH];
+    ch_grid grid;
+    double *orig_sum, *pgd_sum, *cw_sum; /* PIXELS each */
     adv_delta_sums pgd_stats, cw_stats;
+    ch_clip_sums clip[N_EPS];
     long untargeted_hist[10];
     double seconds[5]; /* fgsm, pgd, cw, fgsm-untargeted, pgd-untargeted */
     long items[5];
@@ -281,10 +219,10 @@ typedef struct attack_state {
 static void state_free(attack_state *s) {
     free(s->x);
     free(s->adv);
-    free(s->grid_x);
-    free(s->grid_fgsm);
-    free(s->grid_pgd);
-    free(s->grid_cw);
+    free(s->grad);
+    free(s->fgsm_adv);
+    free(s->pgd_adv);
+    ch_grid_free(&s->grid);
     free(s->orig_sum);
     free(s->pgd_sum);
     free(s->cw_sum);
@@ -292,25 +230,62 @@ static void state_free(attack_state *s) {
 
 static int state_init(attack_state *s, nn_err *err) {
     memset(s, 0, sizeof *s);
-    s->x = malloc(sizeof(float) * ATTACK_BATCH * PIXELS);
-    s->adv = malloc(sizeof(float) * ATTACK_BATCH * PIXELS);
-    s->grid_x = calloc(GRID_ROWS * PIXELS, sizeof(float));
-    s->grid_fgsm = calloc(GRID_ROWS * PIXELS, sizeof(float));
-    s->grid_pgd = calloc(GRID_ROWS * PIXELS, sizeof(float));
-    s->grid_cw = calloc(GRID_ROWS * PIXELS, sizeof(float));
+    size_t batch = (size_t)ATTACK_BATCH * PIXELS;
+    s->x = malloc(sizeof(float) * batch);
+    s->adv = malloc(sizeof(float) * batch);
+    s->grad = malloc(sizeof(float) * batch);
+    s->fgsm_adv = malloc(sizeof(float) * batch);
+    s->pgd_adv = malloc(sizeof(float) * batch);
     s->orig_sum = calloc(PIXELS, sizeof(double));
     s->pgd_sum = calloc(PIXELS, sizeof(double));
     s->cw_sum = calloc(PIXELS, sizeof(double));
-    if (!s->x || !s->adv || !s->grid_x || !s->grid_fgsm || !s->grid_pgd || !s->grid_cw ||
-        !s->orig_sum || !s->pgd_sum || !s->cw_sum)
+    if (!s->x || !s->adv || !s->grad || !s->fgsm_adv || !s->pgd_adv || !s->orig_sum ||
+        !s->pgd_sum || !s->cw_sum)
         return nn_fail(err, "attacks: out of memory"); /* the caller frees what was made */
-    return 0;
+    return ch_grid_init(&s->grid, PIXELS, err);
 }
 
-static void keep_grid_rows(float *grid, const float *adv, int first, int n) {
-    for (int k = 0; first + k < GRID_ROWS && k < n; k++)
-        memcpy(grid + (size_t)(first + k) * PIXELS, adv + (size_t)k * PIXELS,
-               sizeof(float) * PIXELS);
+/* The PGD variants at EPS_CHAPTER beyond the early-stopped one, on a and b. */
+static int pgd_variants(row_buffer *db, int64_t run, int64_t run_b, const ch_attack_config *cfg,
+                        nn_model *a, nn_model *b, const int *sample, int n, attack_state *s,
+                        nn_err *err) {
+    uint8_t six[ATTACK_BATCH], two[ATTACK_BATCH];
+    int steps[ATTACK_BATCH];
+    nn_attack_outcome out[ATTACK_BATCH];
+    memset(six, TARGET_CLASS, sizeof six);
+    memset(two, SOURCE_CLASS, sizeof two);
+    float eps = EPS_CHAPTER;
+    nn_pgd_config pgd = {.eps = eps, .alpha = 2.5f * eps / cfg->pgd_steps, .steps = cfg->pgd_steps};
+    /* Every step spent, the last iterate returned (what "all steps" meant before). */
+    if (attack_pgd_targeted(a, s->x, six, n, &pgd, NULL, s->adv, NULL, err) ||
+        log_targeted(db, run, run_b, a, b, "pgd-last", eps, s->x, s->adv, six, n, sample, NULL,
+                     cfg->pgd_steps, out, err))
+        return -1;
+    /* Every step spent, the iterate with the largest margin of '6' returned. */
+    pgd.keep_best = 1;
+    if (attack_pgd_targeted(a, s->x, six, n, &pgd, NULL, s->adv, steps, err) ||
+        log_targeted(db, run, run_b, a, b, "pgd-best", eps, s->x, s->adv, six, n, sample, steps, 0,
+                     out, err))
+        return -1;
+    /* Stopped only once p(6) >= CONFIDENT_P. */
+    pgd = (nn_pgd_config){.eps = eps,
+                          .alpha = 2.5f * eps / cfg->pgd_steps,
+                          .steps = cfg->pgd_steps,
+                          .early_stop = 1,
+                          .min_confidence = CONFIDENT_P};
+    if (attack_pgd_targeted(a, s->x, six, n, &pgd, NULL, s->adv, steps, err) ||
+        log_targeted(db, run, run_b, a, b, "pgd-p90", eps, s->x, s->adv, six, n, sample, steps, 0,
+                     out, err))
+        return -1;
+    /* Untargeted, every step spent, the best iterate: the untargeted counterpart of
+     * pgd-best for the transfer comparison. */
+    pgd = (nn_pgd_config){
+        .eps = eps, .alpha = 2.5f * eps / cfg->pgd_steps, .steps = cfg->pgd_steps, .keep_best = 1};
+    if (attack_pgd_untargeted(a, s->x, two, n, &pgd, NULL, s->adv, steps, err) ||
+        log_untargeted(db, run, run_b, a, b, "pgd-untargeted-best", eps, s->x, s->adv, two, n,
+                       sample, steps, 0, NULL, err))
+        return -1;
+    return 0;
 }
 
 /* Every attack on one batch of n selected 2s (positions first .. first+n-1 of twos). */
@@ -318,14 +293,19 @@ static int attack_batch(row_buffer *db, int64_t run, int64_t run_b, const ch_att
                         nn_model *a, nn_model *b, const int *sample, int first, int n,
                         attack_state *s, nn_err *err) {
     uint8_t six[ATTACK_BATCH], two[ATTACK_BATCH];
-    int steps[ATTACK_BATCH], success[ATTACK_BATCH];
+    int steps[ATTACK_BATCH];
     nn_attack_outcome out[ATTACK_BATCH];
     memset(six, TARGET_CLASS, sizeof six);
     memset(two, SOURCE_CLASS, sizeof two);
-    keep_grid_rows(s->grid_x, s->x, first, n);
     for (int k = 0; k < n; k++)
         for (int j = 0; j < PIXELS; j++)
             s->orig_sum[j] += s->x[(size_t)k * PIXELS + j];
+    /* The gradient every FGSM step follows (the same at every eps): kept for the clipping
+     * measurement and the unclipped control. */
+    const float *g;
+    nn_set_input_grad(a, 1);
+    attack_loss_gradient(a, s->x, six, n, &g);
+    memcpy(s->grad, g, sizeof(float) * (size_t)n * PIXELS);
     for (int e = 0; e < N_EPS; e++) {
         float eps = EPS[e];
         int at_chapter_eps = eps == EPS_CHAPTER;
@@ -335,7 +315,16 @@ static int attack_batch(row_buffer *db, int64_t run, int64_t run_b, const ch_att
         if (log_targeted(db, run, run_b, a, b, "fgsm", eps, s->x, s->adv, six, n, sample, NULL, 1,
                          out, err))
             return -1;
-        if (at_chapter_eps) keep_grid_rows(s->grid_fgsm, s->adv, first, n);
+        ch_clip_accumulate(&s->clip[e], s->x, s->grad, s->adv, n, PIXELS, eps);
+        if (at_chapter_eps) {
+            memcpy(s->fgsm_adv, s->adv, sizeof(float) * (size_t)n * PIXELS);
+            for (int k = 0; k < n; k++)
+                s->fgsm_ok[k] = out[k].success;
+        }
+        ch_fgsm_unclipped(s->x, s->grad, (long)n * PIXELS, eps, s->adv);
+        if (log_targeted(db, run, run_b, a, NULL, "fgsm-unclipped", eps, s->x, s->adv, six, n,
+                         sample, NULL, 1, out, err))
+            return -1;
 
         nn_pgd_config pgd = {.eps = eps,
                              .alpha = 2.5f * eps / cfg->pgd_steps,
@@ -348,50 +337,93 @@ static int attack_batch(row_buffer *db, int64_t run, int64_t run_b, const ch_att
                          out, err))
             return -1;
         if (at_chapter_eps) {
-            keep_grid_rows(s->grid_pgd, s->adv, first, n);
+            memcpy(s->pgd_adv, s->adv, sizeof(float) * (size_t)n * PIXELS);
             for (int k = 0; k < n; k++)
-                success[k] = out[k].success;
-            adv_delta_accumulate(&s->pgd_stats, s->x, s->adv, n, PIXELS, INK, success, s->pgd_sum);
-            /* The same attack without early stop: every step spent, deeper into '6'. */
-            pgd.early_stop = 0;
-            if (attack_pgd_targeted(a, s->x, six, n, &pgd, NULL, s->adv, steps, err) ||
-                log_targeted(db, run, run_b, a, b, "pgd-full", eps, s->x, s->adv, six, n, sample,
-                             NULL, cfg->pgd_steps, out, err))
-                return -1;
-            pgd.early_stop = 1;
+                s->pgd_ok[k] = out[k].success;
+            adv_delta_accumulate(&s->pgd_stats, s->x, s->adv, n, PIXELS, INK, s->pgd_ok,
+                                 s->pgd_sum);
+            if (pgd_variants(db, run, run_b, cfg, a, b, sample, n, s, err)) return -1;
         }
 
         t0 = nn_seconds();
         if (attack_fgsm_untargeted(a, s->x, two, n, eps, s->adv, err)) return -1;
         s->seconds[3] += nn_seconds() - t0, s->items[3] += n;
-        if (log_untargeted(db, run, a, "fgsm-untargeted", eps, s->x, s->adv, two, n, sample, NULL,
-                           1, NULL, err))
+        if (log_untargeted(db, run, run_b, a, b, "fgsm-untargeted", eps, s->x, s->adv, two, n,
+                           sample, NULL, 1, NULL, err))
             return -1;
         t0 = nn_seconds();
         if (attack_pgd_untargeted(a, s->x, two, n, &pgd, NULL, s->adv, steps, err)) return -1;
         s->seconds[4] += nn_seconds() - t0, s->items[4] += n;
-        if (log_untargeted(db, run, a, "pgd-untargeted", eps, s->x, s->adv, two, n, sample, steps,
-                           0, at_chapter_eps ? s->untargeted_hist : NULL, err))
+        if (log_untargeted(db, run, run_b, a, b, "pgd-untargeted", eps, s->x, s->adv, two, n,
+                           sample, steps, 0, at_chapter_eps ? s->untargeted_hist : NULL, err))
             return -1;
     }
-    /* Carlini-Wagner on every selected 2 (cw_n 0), or on the first cw_n only. */
+    /* Carlini-Wagner on every selected 2 (cw_n 0), or on the first cw_n only; with the
+     * confidence margin on the first cw_kappa_n. */
     int n_cw = cfg->cw_n == 0 || cfg->cw_n - first >= n ? n : cfg->cw_n - first;
+    nn_cw_config cw = {.c_initial = 1,
+                       .search_steps = cfg->cw_search,
+                       .iterations = cfg->cw_iterations,
+                       .lr = cfg->cw_lr,
+                       .kappa = 0};
+    memset(s->cw_ok, 0, sizeof s->cw_ok);
     if (n_cw > 0) {
-        nn_cw_config cw = {.c_initial = 1,
-                           .search_steps = cfg->cw_search,
-                           .iterations = cfg->cw_iterations,
-                           .lr = cfg->cw_lr,
-                           .kappa = 0};
         double t0 = nn_seconds();
         if (attack_cw_targeted(a, s->x, six, n_cw, &cw, s->adv, steps, err)) return -1;
         s->seconds[2] += nn_seconds() - t0, s->items[2] += n_cw;
         if (log_targeted(db, run, run_b, a, b, "cw", NAN, s->x, s->adv, six, n_cw, sample, steps, 0,
                          out, err))
             return -1;
-        keep_grid_rows(s->grid_cw, s->adv, first, n_cw);
         for (int k = 0; k < n_cw; k++)
-            success[k] = out[k].success;
-        adv_delta_accumulate(&s->cw_stats, s->x, s->adv, n_cw, PIXELS, INK, success, s->cw_sum);
+            s->cw_ok[k] = out[k].success;
+        adv_delta_accumulate(&s->cw_stats, s->x, s->adv, n_cw, PIXELS, INK, s->cw_ok, s->cw_sum);
+        const float *const advs[GRID_METHODS] = {s->fgsm_adv, s->pgd_adv, s->adv};
+        const int *const ok[GRID_METHODS] = {s->fgsm_ok, s->pgd_ok, s->cw_ok};
+        ch_grid_take(&s->grid, n_cw, sample, s->x, advs, ok);
+    }
+    int n_kappa = cfg->cw_kappa_n - first >= n ? n : cfg->cw_kappa_n - first;
+    if (n_kappa > 0) {
+        cw.kappa = CONFIDENT_KAPPA;
+        if (attack_cw_targeted(a, s->x, six, n_kappa, &cw, s->adv, steps, err) ||
+            log_targeted(db, run, run_b, a, b, "cw-p90", NAN, s->x, s->adv, six, n_kappa, sample,
+                         steps, 0, out, err))
+            return -1;
+    }
+    return 0;
+}
+
+/* The grids, the mean perturbation, and the grid rows' test indices. */
+static int write_pictures(nn_results *db, int64_t run, const char *dir, attack_state *s,
+                          long n_twos, nn_err *err) {
+    static const char *const names[GRID_METHODS] = {"grid-fgsm", "grid-pgd", "grid-cw"};
+    if (ensure_dir(dir, err) || results_log_metric(db, run, "grid_rows", s->grid.rows, err))
+        return -1;
+    for (int r = 0; r < s->grid.rows; r++) {
+        char key[32];
+        snprintf(key, sizeof key, "grid_sample_%d", r);
+        if (results_log_metric(db, run, key, s->grid.sample[r], err)) return -1;
+    }
+    if (s->grid.rows == 0)
+        return nn_fail(err, "attacks: no 2 was turned into a 6 by every method: no grid to draw");
+    for (int m = 0; m < GRID_METHODS; m++)
+        if (write_grid(db, run, dir, names[m], s->grid.x, s->grid.adv[m], s->grid.rows, err))
+            return -1;
+    return write_mean_delta(db, run, dir, s->orig_sum, n_twos, s->pgd_sum, s->pgd_stats.samples,
+                            s->cw_sum, s->cw_stats.samples, err);
+}
+
+/* Per eps, the shares of the FGSM step that clipping removed (clipping.h). */
+static int log_clipping(nn_results *db, int64_t run, const attack_state *s, nn_err *err) {
+    for (int e = 0; e < N_EPS; e++) {
+        const ch_clip_sums *c = &s->clip[e];
+        double n = c->images ? (double)c->images : NAN;
+        char key[64];
+        snprintf(key, sizeof key, "fgsm_clip_lost_gain@%g", round_eps(EPS[e]));
+        if (results_log_metric(db, run, key, c->lost_gain / n, err)) return -1;
+        snprintf(key, sizeof key, "fgsm_clip_lost_at0@%g", round_eps(EPS[e]));
+        if (results_log_metric(db, run, key, c->lost_at0 / n, err)) return -1;
+        snprintf(key, sizeof key, "fgsm_clip_lost_l1@%g", round_eps(EPS[e]));
+        if (results_log_metric(db, run, key, c->lost_l1 / n, err)) return -1;
     }
     return 0;
 }
@@ -413,13 +445,18 @@ int ch_run_attacks(nn_results *db, const nn_cli *cli, const ch_attack_config *cf
     json_num(&config, "eps_grid", EPS_CHAPTER);
     json_int(&config, "pgd_steps", cfg->pgd_steps);
     json_str(&config, "pgd_alpha", "2.5 eps / steps");
+    json_num(&config, "confident_p", CONFIDENT_P);
     json_int(&config, "cw_n", cfg->cw_n);
     json_int(&config, "cw_search", cfg->cw_search);
     json_int(&config, "cw_iterations", cfg->cw_iterations);
     json_num(&config, "cw_lr", cfg->cw_lr);
     json_int(&config, "cw_c", 1);
+    json_num(&config, "cw_kappa", CONFIDENT_KAPPA);
+    json_int(&config, "cw_kappa_n", cfg->cw_kappa_n);
     json_num(&config, "ink", INK);
+    json_num(&config, "delta_quantile", DELTA_QUANTILE);
     json_str(&config, "selection", "correctly classified test 2s in file order");
+    json_str(&config, "grid_rows", "first 2s that FGSM, PGD and CW all turned into a 6");
     const char *config_text = json_end(&config);
     int64_t run = results_begin_run(
         db, &(nn_run_info){CHAPTER, "attacks", cli->profile, config_text, cli->seed}, err);
@@ -428,9 +465,10 @@ int ch_run_attacks(nn_results *db, const nn_cli *cli, const ch_attack_config *cf
         db, &(nn_run_info){CHAPTER, "transfer", cli->profile, config_text, cli->seed}, err);
     if (run_b < 0) return experiment_end_run(db, run, -1, err);
     attack_state s;
-    /* Per image: 6 radii x (FGSM, PGD on A and B; 2 untargeted), PGD-all-steps and CW on A
-     * and B. */
-    row_buffer buf = {.cap = ATTACK_BATCH * (N_EPS * 6 + 4)};
+    /* Rows per image: per radius FGSM (A, B), unclipped FGSM (A), PGD (A, B) and the two
+     * untargeted attacks (A, B each); at EPS_CHAPTER four more PGD variants (A, B); CW and
+     * CW with kappa (A, B). */
+    row_buffer buf = {.cap = ATTACK_BATCH * (N_EPS * 9 + 4 * 2 + 4)};
     buf.rows = malloc(sizeof *buf.rows * buf.cap);
     int rc = -1;
     if (state_init(&s, err)) goto fail;
@@ -457,22 +495,9 @@ int ch_run_attacks(nn_results *db, const nn_cli *cli, const ch_attack_config *cf
     progress_finish(&bar, NULL);
     ch_freeze_all(b, 0);
 
-    int rows = n_twos < GRID_ROWS ? n_twos : GRID_ROWS;
     int cw_n = cfg->cw_n == 0 || n_twos < cfg->cw_n ? n_twos : cfg->cw_n;
-    int cw_rows = cw_n < GRID_ROWS ? cw_n : GRID_ROWS;
-    float cw_range = adv_max_abs_delta(s.grid_x, s.grid_cw, (long)cw_rows * PIXELS);
-    cw_range = ceilf(cw_range * 100) / 100; /* a round number for the caption */
-    if (cw_range <= 0) cw_range = 0.01f;
-    if (ensure_dir(cli->figures_dir, err) ||
-        write_grid(db, run, cli->figures_dir, "grid-fgsm", s.grid_x, s.grid_fgsm, rows, EPS_CHAPTER,
-                   err) ||
-        write_grid(db, run, cli->figures_dir, "grid-pgd", s.grid_x, s.grid_pgd, rows, EPS_CHAPTER,
-                   err) ||
-        write_grid(db, run, cli->figures_dir, "grid-cw", s.grid_x, s.grid_cw, cw_rows, cw_range,
-                   err) ||
-        write_mean_delta(db, run, cli->figures_dir, s.orig_sum, n_twos, s.pgd_sum,
-                         s.pgd_stats.samples, s.cw_sum, s.cw_stats.samples, err))
-        goto fail;
+    int kappa_n = n_twos < cfg->cw_kappa_n ? n_twos : cfg->cw_kappa_n;
+    if (write_pictures(db, run, cli->figures_dir, &s, n_twos, err)) goto fail;
     static const char *const what[5] = {"fgsm", "pgd", "cw", "fgsm-untargeted", "pgd-untargeted"};
     if (results_transaction_begin(db, err)) goto fail;
     for (int k = 0; k < 5; k++)
@@ -490,17 +515,16 @@ int ch_run_attacks(nn_results *db, const nn_cli *cli, const ch_attack_config *cf
     if (results_log_metric(db, run, "twos_in_test", count_twos_all, err) ||
         results_log_metric(db, run, "twos_attacked", n_twos, err) ||
         results_log_metric(db, run, "cw_attacked", cw_n, err) ||
-        results_log_metric(db, run, "grid_rows", rows, err) ||
-        results_log_metric(db, run, "grid_rows_cw", cw_rows, err) ||
-        results_log_metric(db, run, "grid_range_cw", cw_range, err) ||
+        results_log_metric(db, run, "cw_kappa_attacked", kappa_n, err) ||
         results_log_metric(db, run, "ink", INK, err) ||
         log_delta_stats(db, run, "pgd", &s.pgd_stats, err) ||
-        log_delta_stats(db, run, "cw", &s.cw_stats, err) ||
+        log_delta_stats(db, run, "cw", &s.cw_stats, err) || log_clipping(db, run, &s, err) ||
         results_log_metric(db, run_b, "b_clean_as_target", (double)b_as_six, err) ||
         results_transaction_commit(db, err))
         goto fail;
     ch_freeze_all(a, 0);
-    if (ch_log_robustness(db, run, a, cfg, test, twos, n_twos, (uint64_t)cli->seed, err)) goto fail;
+    if (ch_log_robustness(db, run, a, test, &cfg->robust, (uint64_t)cli->seed, NULL, err))
+        goto fail;
     rc = 0;
 fail:
     state_free(&s);

@@ -36,6 +36,29 @@ float adv_max_abs_delta(const float *orig, const float *adv, long count) {
     return m;
 }
 
+static int compare_floats(const void *a, const void *b) {
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+int adv_abs_delta_quantile(const float *orig, const float *adv, long count, double q, float *out,
+                           nn_err *err) {
+    if (count < 1 || !(q > 0 && q <= 1))
+        return nn_fail(err, "delta quantile: needs count >= 1 and 0 < q <= 1 (count %ld, q %g)",
+                       count, q);
+    float *a = malloc((size_t)count * sizeof *a);
+    if (!a) return nn_fail(err, "delta quantile: out of memory for %ld values", count);
+    for (long i = 0; i < count; i++)
+        a[i] = fabsf(adv[i] - orig[i]);
+    qsort(a, (size_t)count, sizeof *a, compare_floats);
+    long rank = (long)ceil(q * (double)count); /* 1-based, in [1, count] */
+    if (rank < 1) rank = 1;
+    if (rank > count) rank = count;
+    *out = a[rank - 1];
+    free(a);
+    return 0;
+}
+
 void adv_delta_accumulate(adv_delta_sums *s, const float *orig, const float *adv, int n, int d,
                           float ink, const int *include, double *mean_delta) {
     for (int k = 0; k < n; k++) {

@@ -29,8 +29,15 @@ typedef struct adv_grid_style {
 int adv_grid_build(nn_canvas *c, const float *orig, const float *adv, int rows, int h, int w,
                    float range, adv_grid_style style, nn_err *err);
 
-/* Largest |adv - orig| over count values (0 if count is 0): a grid's natural range. */
+/* Largest |adv - orig| over count values (0 if count is 0). */
 float adv_max_abs_delta(const float *orig, const float *adv, long count);
+
+/* The q-quantile (0 < q <= 1) of |adv - orig| over count >= 1 values, by nearest rank: the
+ * ceil(q count)-th smallest. A grid's colour range: with q = 0.99 a handful of extreme
+ * pixels cannot wash out the rest of the scale, as the maximum (q = 1) lets one pixel do;
+ * the few beyond it are drawn at full colour. */
+int adv_abs_delta_quantile(const float *orig, const float *adv, long count, double q, float *out,
+                           nn_err *err);
 
 typedef struct adv_delta_sums {
     double total_sq;      /* sum of delta^2 over every pixel */

@@ -77,15 +77,41 @@ int attack_fgsm_targeted(nn_model *m, const float *x, const uint8_t *target, int
     return attack_fgsm_run(m, x, target, n, eps, -1, x_adv, err);
 }
 
+/* The margin of a sample's goal at logits z: targeted (direction -1), z_t - max_{j != t} z_j;
+ * untargeted (+1), max_{j != y} z_j - z_y. Positive: the goal is reached (ties aside). */
+static float goal_margin(const float *z, int classes, int label, int direction) {
+    float other = -INFINITY;
+    for (int j = 0; j < classes; j++)
+        if (j != label && z[j] > other) other = z[j];
+    return direction < 0 ? z[label] - other : other - z[label];
+}
+
+/* Softmax probability of class t at logits z, computed stably. */
+static double class_probability(const float *z, int classes, int t) {
+    float zmax = z[0];
+    for (int j = 1; j < classes; j++)
+        if (z[j] > zmax) zmax = z[j];
+    double sum = 0;
+    for (int j = 0; j < classes; j++)
+        sum += exp((double)z[j] - zmax);
+    return exp((double)z[t] - zmax) / sum;
+}
+
 /* Projected steps shared by the targeted and untargeted PGD. direction -1: descend the loss
- * of `labels`, a sample is done when classified as its label (targeted); +1: ascend it, a
- * sample is done when classified as anything else (untargeted). */
+ * of `labels`, a sample is done when classified as its label, with at least min_confidence
+ * probability if that is set (targeted); +1: ascend it, a sample is done when classified as
+ * anything else (untargeted). */
 int attack_pgd_run(nn_model *m, const float *x, const uint8_t *labels, int n,
                    const nn_pgd_config *cfg, int direction, nn_rng *rng, float *x_adv,
                    int *steps_taken, nn_err *err) {
     if (attack_check_batch(m, n, err)) return -1;
     if (cfg->eps < 0 || cfg->alpha <= 0 || cfg->steps < 1)
         return nn_fail(err, "pgd: needs eps >= 0, alpha > 0 and steps >= 1");
+    if (!(cfg->min_confidence >= 0 && cfg->min_confidence < 1))
+        return nn_fail(err, "pgd: min_confidence must be in [0, 1), not %g",
+                       (double)cfg->min_confidence);
+    if (cfg->min_confidence > 0 && direction > 0)
+        return nn_fail(err, "pgd: min_confidence needs a target (an untargeted attack has none)");
     if (cfg->random_start && !rng) return nn_fail(err, "pgd: a random start needs a generator");
     nn_set_input_grad(m, 1);
     int d = nn_input_size(m), classes = nn_output_size(m);
@@ -96,20 +122,40 @@ int attack_pgd_run(nn_model *m, const float *x, const uint8_t *labels, int n,
     }
     /* A sample is "done" once it reaches its goal; with early_stop it stops moving. */
     unsigned char *done = calloc((size_t)n, 1);
-    if (!done) return nn_fail(err, "pgd: out of memory");
-    for (int k = 0; k < n; k++)
+    float *best = cfg->keep_best ? malloc(total * sizeof *best) : NULL;
+    float *best_margin = cfg->keep_best ? malloc((size_t)n * sizeof *best_margin) : NULL;
+    if (!done || (cfg->keep_best && (!best || !best_margin))) {
+        free(done);
+        free(best);
+        free(best_margin);
+        return nn_fail(err, "pgd: out of memory");
+    }
+    for (int k = 0; k < n; k++) {
         if (steps_taken) steps_taken[k] = cfg->steps + 1;
+        if (best_margin) best_margin[k] = -INFINITY;
+    }
     for (int step = 0;; step++) {
         const float *g;
         const float *logits = attack_loss_gradient(m, x_adv, labels, n, &g);
         int all_done = 1;
         for (int k = 0; k < n; k++) {
-            int is_label = nn_argmax(logits + (size_t)k * classes, classes) == labels[k];
-            if (!done[k] && (direction < 0 ? is_label : !is_label)) {
+            const float *z = logits + (size_t)k * classes;
+            int is_label = nn_argmax(z, classes) == labels[k];
+            int reached = direction < 0 ? is_label : !is_label;
+            if (reached && cfg->min_confidence > 0)
+                reached = class_probability(z, classes, labels[k]) >= cfg->min_confidence;
+            if (!done[k] && reached) {
                 done[k] = 1;
                 if (steps_taken) steps_taken[k] = step;
             }
             all_done &= done[k];
+            if (best_margin) {
+                float margin = goal_margin(z, classes, labels[k], direction);
+                if (margin > best_margin[k]) {
+                    best_margin[k] = margin;
+                    memcpy(best + (size_t)k * d, x_adv + (size_t)k * d, sizeof(float) * d);
+                }
+            }
         }
         /* With early stop nothing moves once every sample is done: skip the idle steps. */
         if (step == cfg->steps || (cfg->early_stop && all_done)) break;
@@ -126,7 +172,10 @@ int attack_pgd_run(nn_model *m, const float *x, const uint8_t *labels, int n,
             }
         }
     }
+    if (best) memcpy(x_adv, best, total * sizeof *x_adv);
     free(done);
+    free(best);
+    free(best_margin);
     return 0;
 }
 
@@ -287,20 +336,13 @@ int attack_measure(nn_model *m, const float *x, const float *x_adv, const uint8_
             l2 += diff * diff;
             if (diff > linf) linf = diff;
         }
-        /* Softmax probability of the target, computed stably. */
-        float zmax = zk[0];
-        for (int j = 1; j < classes; j++)
-            if (zk[j] > zmax) zmax = zk[j];
-        double sum = 0;
-        for (int j = 0; j < classes; j++)
-            sum += exp((double)zk[j] - zmax);
         int predicted = nn_argmax(zk, classes);
         out[k] = (nn_attack_outcome){
             .success = predicted == target[k],
             .predicted = predicted,
             .l2 = (float)sqrt(l2),
             .linf = (float)linf,
-            .confidence = (float)(exp((double)zk[target[k]] - zmax) / sum),
+            .confidence = (float)class_probability(zk, classes, target[k]),
         };
     }
     return 0;

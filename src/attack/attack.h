@@ -16,7 +16,9 @@
  *                         [0, 1] (basic iterative method, Kurakin et al. 2017; with a random
  *                         start, projected gradient descent, Madry et al. 2018). With
  *                         early_stop a sample stops moving once it is classified as its
- *                         target, so steps_taken says how many steps it needed.
+ *                         target (or, with min_confidence, once the target is that
+ *                         probable), so steps_taken says how many steps it needed; with
+ *                         keep_best it returns the best point visited, not the last.
  *   attack_cw_targeted    a minimal-perturbation attack in the manner of Carlini & Wagner
  *                         (2017): minimise ||x' - x||^2 + c * max(max_{j != t} z_j - z_t, -kappa)
  *                         over x' = (tanh(w) + 1) / 2 (so x' stays in [0, 1]) with Adam, and a
@@ -43,12 +45,21 @@ typedef struct nn_pgd_config {
     float alpha;      /* step size */
     int steps;        /* maximum number of steps */
     int random_start; /* start from a uniform point of the ball (needs rng) */
-    int early_stop;   /* stop a sample as soon as it is classified as its target */
+    int early_stop;   /* stop a sample as soon as it reaches its goal (below) */
+    /* Return the visited point (the start or any iterate) with the largest margin of the
+     * goal instead of the last one: targeted, z_t - max_{j != t} z_j; untargeted,
+     * max_{j != y} z_j - z_y. A sign step of fixed size can cross into the goal's region and
+     * out again, so without this the last iterate may have lost what an earlier one had. */
+    int keep_best;
+    /* Targeted only: the goal is the target's softmax probability >= min_confidence, not
+     * merely its largest logit (0: the largest logit). In [0, 1). */
+    float min_confidence;
 } nn_pgd_config;
 
-/* steps_taken (may be NULL): per sample, how many steps had been taken when it was first
- * classified as its target: 0 if it already was, k after the k-th step, or cfg->steps + 1
- * if it never was. (The same count as attack_untargeted.h and the CW attack below.) */
+/* steps_taken (may be NULL): per sample, how many steps had been taken when it first
+ * reached its goal (classified as its target, with min_confidence: that probable): 0 if it
+ * already had, k after the k-th step, or cfg->steps + 1 if it never did. (The same count as
+ * attack_untargeted.h and the CW attack below.) */
 int attack_pgd_targeted(nn_model *m, const float *x, const uint8_t *target, int n,
                         const nn_pgd_config *cfg, nn_rng *rng, float *x_adv, int *steps_taken,
                         nn_err *err);

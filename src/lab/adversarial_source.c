@@ -2,6 +2,7 @@
 #include "lab/adversarial_source.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "attack/attack_untargeted.h"
 
@@ -14,9 +15,10 @@ int adversarial_source_init(nn_adversarial_source *s, nn_err *err) {
     if (s->pgd.random_start && !s->rng)
         return nn_fail(err, "adversarial source: a random start needs a generator");
     s->x_adv = malloc((size_t)nn_max_batch(s->model) * nn_input_size(s->model) * sizeof(float));
+    s->y = malloc((size_t)nn_max_batch(s->model));
     s->frozen = malloc((size_t)nn_layer_count(s->model) + 1);
     s->attacked = 0;
-    if (!s->x_adv || !s->frozen) {
+    if (!s->x_adv || !s->y || !s->frozen) {
         adversarial_source_free(s);
         return nn_fail(err, "adversarial source: out of memory");
     }
@@ -25,8 +27,10 @@ int adversarial_source_init(nn_adversarial_source *s, nn_err *err) {
 
 void adversarial_source_free(nn_adversarial_source *s) {
     free(s->x_adv);
+    free(s->y);
     free(s->frozen);
     s->x_adv = NULL;
+    s->y = NULL;
     s->frozen = NULL;
 }
 
@@ -41,6 +45,20 @@ static int adversarial_next(void *ctx, const float **x, const uint8_t **y, nn_er
     int n = s->inner.next(s->inner.ctx, &clean, y, err);
     if (n <= 0) return n;
     nn_model *m = s->model;
+    size_t d = (size_t)nn_input_size(m);
+    /* With the clean batch kept, the adversarials go after it. */
+    float *adv = s->x_adv;
+    if (s->with_clean) {
+        if (2 * n > nn_max_batch(m))
+            return nn_fail(err,
+                           "adversarial source: a clean batch of %d with its adversarials needs "
+                           "%d rows; the model takes %d (clean batches must be at most half)",
+                           n, 2 * n, nn_max_batch(m));
+        memcpy(s->x_adv, clean, (size_t)n * d * sizeof(float));
+        memcpy(s->y, *y, (size_t)n);
+        memcpy(s->y + n, *y, (size_t)n);
+        adv = s->x_adv + (size_t)n * d;
+    }
     int layers = nn_layer_count(m);
     int input_grad = nn_input_grad(m) != NULL;
     for (int l = 0; l < layers; l++) {
@@ -55,14 +73,16 @@ static int adversarial_next(void *ctx, const float **x, const uint8_t **y, nn_er
         pgd.eps = eps;
     }
     if (!(pgd.alpha > 0)) pgd.alpha = 1e-12f; /* eps 0: the attack leaves x where it is */
-    int rc = attack_pgd_untargeted(m, clean, *y, n, &pgd, s->rng, s->x_adv, NULL, err);
+    int rc = attack_pgd_untargeted(m, clean, *y, n, &pgd, s->rng, adv, NULL, err);
     for (int l = 0; l < layers; l++)
         nn_freeze_layer(m, l, s->frozen[l]);
     nn_set_input_grad(m, input_grad);
     if (rc) return -1;
     s->attacked += n;
     *x = s->x_adv;
-    return n;
+    if (!s->with_clean) return n;
+    *y = s->y;
+    return 2 * n;
 }
 
 float adversarial_source_eps(const nn_adversarial_source *s) {
@@ -71,8 +91,15 @@ float adversarial_source_eps(const nn_adversarial_source *s) {
 }
 
 nn_batch_source train_source_adversarial(nn_adversarial_source *s) {
+    long per_epoch = s->inner.samples_per_epoch, steps = s->inner.steps_per_epoch;
+    if (s->with_clean) {
+        long half = nn_max_batch(s->model) / 2;
+        if (steps <= 0 && half > 0) steps = (per_epoch + half - 1) / half;
+        per_epoch *= 2;
+    }
     return (nn_batch_source){.ctx = s,
-                             .samples_per_epoch = s->inner.samples_per_epoch,
+                             .samples_per_epoch = per_epoch,
+                             .steps_per_epoch = steps,
                              .begin_epoch = adversarial_begin_epoch,
                              .next = adversarial_next};
 }

@@ -23,6 +23,14 @@
  *     train_classifier(db, run, m, opt, train_source_adversarial(&adv), &cfg, &r, &err);
  *     adversarial_source_free(&adv);
  *
+ * with_clean: Goodfellow, Shlens & Szegedy (2015) trained on 0.5 CE(x) + 0.5 CE(x') rather
+ * than on x' alone. With with_clean set, a clean batch of n samples is handed out as those n
+ * samples followed by their n adversarial examples (labels twice), so the loop's mean over
+ * the 2n rows is exactly that objective. The clean batches must then hold at most half the
+ * model's max batch (a larger one is an error at next()); the schedule counts one step per
+ * clean batch of half the model's batch unless the inner source says otherwise. With one
+ * step of alpha = eps and no random start the attack is their FGSM.
+ *
  * A radius ramp (ramp > 0): the first `ramp` attacked samples see a radius growing linearly
  * from 0 to pgd.eps (and the step alpha with it), a common remedy when training at the full
  * radius from the first batch collapses to a constant prediction (MNIST at eps 0.3 with a
@@ -43,8 +51,10 @@ typedef struct nn_adversarial_source {
     nn_pgd_config pgd;     /* eps, alpha, steps, random_start (early_stop is ignored) */
     nn_rng *rng;           /* the random starts */
     long ramp;             /* samples over which the radius grows from 0 to pgd.eps; 0: none */
+    int with_clean;        /* hand out the clean batch followed by its adversarials */
     /* Filled by adversarial_source_init: */
-    float *x_adv;
+    float *x_adv;          /* the batch handed out (the model's max batch) */
+    uint8_t *y;            /* its labels, with with_clean */
     unsigned char *frozen; /* the layers' frozen flags, saved during an attack */
     long attacked;         /* samples attacked so far */
 } nn_adversarial_source;
