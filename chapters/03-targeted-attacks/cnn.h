@@ -2,8 +2,9 @@
  * the chapter does with it: build it, freeze it for attacking, copy test images into a batch,
  * find the correctly classified 2s.
  *
- * The chapter's files depend one way: experiment.c (training, fine-tuning, main) uses
- * attacks.h (the attack experiment), and both use this file; nothing here calls back. */
+ * The chapter's files depend one way: experiment.c (training, main) uses attacks.h (the
+ * attack experiment, with clipping.c and grid.c) and adv_training.c (adversarial training
+ * from scratch, with robustness.c), and all of them use this file; nothing here calls back. */
 #ifndef CH03_CNN_H
 #define CH03_CNN_H
 
